@@ -1,0 +1,54 @@
+# Outfield — the two commands: `make run` and `make test`. Everything else is a helper.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# scripts/services.sh prints `export DATABASE_URL=... REDIS_URL=...` for reachable services,
+# starting a private PostgreSQL+PostGIS and Redis under .local/ when none are given.
+SERVICES = eval "$$(bash scripts/services.sh)"
+
+.PHONY: help install services migrate seed run test lint openapi bench clean
+
+help:
+	@echo "make run      - API + worker on local services with demo data"
+	@echo "make test     - the whole test suite (real PostgreSQL+PostGIS and Redis)"
+	@echo "make lint     - ruff"
+	@echo "make openapi  - regenerate openapi/openapi.json"
+	@echo "make services - start (or reuse) local PostgreSQL+PostGIS and Redis"
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	touch $(STAMP)
+
+install: $(STAMP)
+
+services:
+	@bash scripts/services.sh >/dev/null && echo "services ready (.local/services.env)"
+
+migrate: install
+	$(SERVICES) && $(BIN)/alembic upgrade head
+
+seed: migrate
+	$(SERVICES) && $(BIN)/python -m scripts.seed_demo
+
+run: seed
+	$(SERVICES) && exec bash scripts/run.sh
+
+test: install
+	$(SERVICES) && $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+openapi: install
+	$(BIN)/python -m scripts.export_openapi
+
+bench: install
+	@echo "see bench/README.md for each benchmark's command"
+
+clean:
+	bash scripts/services.sh stop || true
+	rm -rf $(VENV) .local
