@@ -1,0 +1,91 @@
+"""The caller: who they are, which company, which role, which part of the tree."""
+
+import uuid
+from dataclasses import dataclass
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.tokens import decode_access_token
+from app.core.clock import now
+from app.core.errors import ProblemError
+from app.db import get_session
+from app.org.models import Department, User
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller. `department_path` is None for users outside the tree."""
+
+    user_id: uuid.UUID
+    company_id: uuid.UUID
+    role: str
+    department_id: uuid.UUID | None
+    department_path: str | None
+    locale: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def is_manager(self) -> bool:
+        return self.role == "manager"
+
+
+def unauthorized(code: str, detail: str) -> ProblemError:
+    """401 with the challenge header OAuth2 clients expect."""
+    return ProblemError(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def current_principal(
+    request: Request,
+    token: str | None = Depends(oauth2_scheme),
+    session: AsyncSession = Depends(get_session),
+) -> Principal:
+    """Dependency: a valid access token of an active user, or 401 problem+json."""
+    if not token:
+        raise unauthorized("not_authenticated", "Send an access token: Authorization: Bearer <token>.")
+    try:
+        claims = decode_access_token(token, now())
+    except jwt.ExpiredSignatureError as exc:
+        raise unauthorized("token_expired", "The access token has expired; refresh it.") from exc
+    except jwt.InvalidTokenError as exc:
+        raise unauthorized("invalid_token", "The access token is not valid.") from exc
+    row = (
+        await session.execute(
+            select(User, Department.path)
+            .outerjoin(Department, Department.id == User.department_id)
+            .where(User.id == claims.user_id, User.company_id == claims.company_id)
+        )
+    ).first()
+    if row is None:
+        raise unauthorized("invalid_token", "The access token is not valid.")
+    user, path = row
+    if not user.is_active:
+        raise unauthorized("user_deactivated", "This account has been deactivated.")
+    if user.token_version != claims.token_version:
+        raise unauthorized("token_revoked", "This token was revoked; sign in again.")
+    principal = Principal(user.id, user.company_id, user.role, user.department_id, path, user.locale)
+    request.state.principal = principal
+    return principal
+
+
+def require_roles(*roles: str):  # noqa: ANN201
+    """Dependency factory: the caller must hold one of `roles`, else 403."""
+
+    async def _check(principal: Principal = Depends(current_principal)) -> Principal:
+        if principal.role not in roles:
+            raise ProblemError(403, "forbidden", "Your role may not do this.")
+        return principal
+
+    return _check
+
+
+require_admin = require_roles("admin")
+require_manager = require_roles("manager", "admin")

@@ -1,0 +1,71 @@
+"""HTTP: sign in, refresh, sign out, change password."""
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth import service
+from app.auth.principal import Principal, current_principal
+from app.auth.schemas import PasswordChange, RefreshRequest, TokenPair
+from app.core.errors import problem_responses
+from app.db import get_session
+from app.org import service as org_service
+
+router = APIRouter(tags=["auth"])
+
+
+@router.post(
+    "/v1/auth/token",
+    response_model=TokenPair,
+    summary="Sign in (OAuth2 password flow)",
+    responses=problem_responses(401, 422, 429),
+)
+async def token(
+    request: Request,
+    form: OAuth2PasswordRequestForm = Depends(),
+    session: AsyncSession = Depends(get_session),
+) -> TokenPair:
+    """`username` is the e-mail. Returns a short access token and a rotating refresh token."""
+    client_ip = request.client.host if request.client else "unknown"
+    await service.check_login_rate(client_ip, form.username)
+    return await service.login(session, form.username, form.password)
+
+
+@router.post(
+    "/v1/auth/refresh",
+    response_model=TokenPair,
+    summary="Rotate a refresh token",
+    responses=problem_responses(401, 422),
+)
+async def refresh(body: RefreshRequest, session: AsyncSession = Depends(get_session)) -> TokenPair:
+    """Each refresh token works once; retrying the previous one within the grace window
+    returns the same new pair; any other reuse revokes the whole sign-in."""
+    return await service.refresh(session, body.refresh_token)
+
+
+@router.post(
+    "/v1/auth/logout",
+    status_code=204,
+    summary="Sign out (revoke the refresh token's sign-in)",
+    responses=problem_responses(422),
+)
+async def logout(body: RefreshRequest, session: AsyncSession = Depends(get_session)) -> Response:
+    """Idempotent: an unknown or already revoked token also answers 204."""
+    await service.logout(session, body.refresh_token)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/me/password",
+    status_code=204,
+    summary="Change my password",
+    responses=problem_responses(401, 403, 422),
+)
+async def change_password(
+    body: PasswordChange,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Every outstanding access and refresh token of the caller stops working."""
+    await org_service.change_password(session, principal, body.current_password, body.new_password)
+    return Response(status_code=204)

@@ -1,0 +1,66 @@
+"""One Settings object for the API and the worker, read from env vars (prefix-free names below)."""
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET_KEY = "outfield-dev-secret-not-for-production-use-0123456789"
+
+
+class Settings(BaseSettings):
+    """Every setting has a safe local default; production refuses to start without secrets."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "test", "production"] = Field(
+        "development", alias="OUTFIELD_ENV"
+    )
+    database_url: str = Field("postgresql://outfield@127.0.0.1:5432/outfield", alias="DATABASE_URL")
+    redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
+    secret_key: str | None = Field(None, alias="OUTFIELD_SECRET_KEY")
+    jwt_issuer: str = Field("outfield", alias="OUTFIELD_JWT_ISSUER")
+    jwt_audience: str = Field("outfield-api", alias="OUTFIELD_JWT_AUDIENCE")
+    access_token_ttl_s: int = Field(900, alias="OUTFIELD_ACCESS_TOKEN_TTL_S", gt=0)
+    refresh_token_ttl_s: int = Field(30 * 86400, alias="OUTFIELD_REFRESH_TOKEN_TTL_S", gt=0)
+    refresh_grace_s: int = Field(30, alias="OUTFIELD_REFRESH_GRACE_S", ge=0)
+    signup_enabled: bool = Field(True, alias="OUTFIELD_SIGNUP_ENABLED")
+    login_rate_limit: int = Field(10, alias="OUTFIELD_LOGIN_RATE_LIMIT", gt=0)
+    login_rate_window_s: int = Field(60, alias="OUTFIELD_LOGIN_RATE_WINDOW_S", gt=0)
+    idempotency_ttl_s: int = Field(86400, alias="OUTFIELD_IDEMPOTENCY_TTL_S", gt=0)
+    db_pool_size: int = Field(10, alias="OUTFIELD_DB_POOL_SIZE", gt=0)
+    db_echo: bool = Field(False, alias="OUTFIELD_DB_ECHO")
+    log_level: str = Field("INFO", alias="OUTFIELD_LOG_LEVEL")
+    heartbeat_cron_minutes: int = Field(1, alias="OUTFIELD_HEARTBEAT_MINUTES", gt=0)
+    worker_stale_after_s: int = Field(300, alias="OUTFIELD_WORKER_STALE_AFTER_S", gt=0)
+    require_worker_for_ready: bool = Field(False, alias="OUTFIELD_READY_REQUIRES_WORKER")
+
+    @model_validator(mode="after")
+    def _secrets_in_production(self) -> "Settings":
+        if self.secret_key is None:
+            if self.env == "production":
+                raise ValueError("OUTFIELD_SECRET_KEY must be set when OUTFIELD_ENV=production")
+            self.secret_key = DEV_SECRET_KEY
+        elif self.env == "production" and len(self.secret_key) < 32:
+            raise ValueError("OUTFIELD_SECRET_KEY must be at least 32 characters in production")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        """The DATABASE_URL with the asyncpg driver named, whatever form it was given in."""
+        url = self.database_url
+        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (tests clear the cache to change them)."""
+    return Settings()

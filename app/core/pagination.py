@@ -1,0 +1,82 @@
+"""The one paginator: an opaque keyset cursor over (created_at, id), newest first."""
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel
+from sqlalchemy import Select, and_, or_
+
+from app.core.errors import ProblemError
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+class Page(BaseModel, Generic[T]):
+    """A page of a list: items and the cursor of the next page (null on the last)."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    after: tuple[datetime, uuid.UUID] | None
+
+
+def encode_cursor(created_at: datetime, row_id: uuid.UUID) -> str:
+    """An opaque cursor pointing just past (created_at, id)."""
+    raw = json.dumps([created_at.isoformat(), str(row_id)], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """Inverse of encode_cursor; a malformed cursor is a 422."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        created_raw, id_raw = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        created_at = datetime.fromisoformat(created_raw)
+        if created_at.tzinfo is None:
+            raise ValueError("naive")
+        return created_at, uuid.UUID(id_raw)
+    except (ValueError, TypeError, json.JSONDecodeError) as exc:
+        raise ProblemError(
+            422,
+            "invalid_cursor",
+            "The cursor is not one this API issued.",
+            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
+        ) from exc
+
+
+def page_params(
+    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1–100)."),
+    cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
+) -> PageParams:
+    """FastAPI dependency: validated limit and decoded cursor."""
+    return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
+
+
+def paginate(stmt: Select[Any], created_column: Any, id_column: Any, params: PageParams) -> Select[Any]:
+    """Order newest first, start after the cursor, fetch one extra row to know if more exist."""
+    if params.after is not None:
+        created_at, row_id = params.after
+        stmt = stmt.where(
+            or_(created_column < created_at, and_(created_column == created_at, id_column < row_id))
+        )
+    return stmt.order_by(created_column.desc(), id_column.desc()).limit(params.limit + 1)
+
+
+def make_page(rows: list[Any], params: PageParams, key: Any = None) -> tuple[list[Any], str | None]:
+    """Cut the extra row and compute next_cursor; `key(row)` gives (created_at, id)."""
+    key = key or (lambda row: (row.created_at, row.id))
+    has_more = len(rows) > params.limit
+    rows = rows[: params.limit]
+    next_cursor = encode_cursor(*key(rows[-1])) if has_more and rows else None
+    return rows, next_cursor

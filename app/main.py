@@ -1,0 +1,53 @@
+"""create_app(): routers, middleware, exception handlers, lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.auth.router import router as auth_router
+from app.config import get_settings
+from app.core.errors import install_error_handlers
+from app.core.idempotency import IdempotencyMiddleware
+from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.redis import close_redis
+from app.db import dispose_engine
+from app.ops.router import router as ops_router
+from app.org.router import router as org_router
+
+DESCRIPTION = """
+The API of Outfield, a mobile field-sales CRM.
+
+* Errors are RFC 9457 `application/problem+json` with a stable `code`.
+* Unsafe methods accept `Idempotency-Key` (kept 24 h; same key + same body replays the response).
+* Lists are cursor-paginated: `limit` (1–100, default 20) and `cursor` → `next_cursor`.
+* Authenticate with `POST /v1/auth/token`, then `Authorization: Bearer <access_token>`.
+"""
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    yield
+    await dispose_engine()
+    await close_redis()
+
+
+def create_app() -> FastAPI:
+    """The ASGI application."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    app = FastAPI(
+        title="Outfield API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(RequestContextMiddleware)
+    for router in (ops_router, auth_router, org_router):
+        app.include_router(router)
+    return app
+
+
+app = create_app()

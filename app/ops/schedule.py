@@ -1,0 +1,42 @@
+"""The worker's periodic jobs and when they run; shared by the worker and the API."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.config import get_settings
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    name: str
+    every_minutes: int
+    description: str
+
+    def next_run_after(self, at: datetime) -> datetime:
+        """The next wall-clock minute divisible by `every_minutes` after `at`."""
+        base = at.replace(second=0, microsecond=0)
+        minutes = base.hour * 60 + base.minute
+        step = self.every_minutes
+        next_minutes = (minutes // step + 1) * step
+        return base.replace(hour=0, minute=0) + timedelta(minutes=next_minutes)
+
+    @property
+    def cron_minutes(self) -> set[int]:
+        """Minutes of the hour at which arq's cron fires it."""
+        return {m for m in range(60) if m % self.every_minutes == 0}
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    """Every periodic job of the worker."""
+    settings = get_settings()
+    return [
+        ScheduledJob(
+            "housekeeping",
+            settings.heartbeat_cron_minutes,
+            "Worker heartbeat; purges expired idempotency records and dead refresh tokens.",
+        ),
+    ]
+
+
+def job_names() -> set[str]:
+    return {job.name for job in scheduled_jobs()}

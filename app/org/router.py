@@ -1,0 +1,266 @@
+"""HTTP: signup, me, departments, users."""
+
+import uuid
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal, require_admin
+from app.core.concurrency import etag_for
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.db import get_session
+from app.org import service
+from app.org.models import Department, User
+from app.org.schemas import (
+    CompanyOut,
+    DepartmentCreate,
+    DepartmentOut,
+    DepartmentUpdate,
+    MeOut,
+    Role,
+    SignupIn,
+    SignupOut,
+    UserCreate,
+    UserDeactivate,
+    UserOut,
+    UserUpdate,
+)
+
+router = APIRouter()
+AUTH_ERRORS = (401, 403, 404, 422)
+
+
+def department_out(department: Department) -> DepartmentOut:
+    return DepartmentOut(
+        id=department.id,
+        name=department.name,
+        parent_id=department.parent_id,
+        depth=service.department_depth(department),
+        active=department.deactivated_at is None,
+        version=department.version,
+        created_at=department.created_at,
+        updated_at=department.updated_at,
+    )
+
+
+def user_out(user: User, response: Response | None = None) -> UserOut:
+    if response is not None:
+        response.headers["ETag"] = etag_for(user.version)
+    return UserOut.model_validate(user)
+
+
+@router.post(
+    "/v1/signup",
+    status_code=201,
+    response_model=SignupOut,
+    tags=["org"],
+    summary="Create a company and its first admin",
+    responses=problem_responses(403, 409, 422),
+)
+async def signup(body: SignupIn, session: AsyncSession = Depends(get_session)) -> SignupOut:
+    """Turned off by `OUTFIELD_SIGNUP_ENABLED=false` (403 `signup_disabled`)."""
+    company, user = await service.signup(session, body)
+    return SignupOut(company=CompanyOut.model_validate(company), user=UserOut.model_validate(user))
+
+
+@router.get("/v1/me", response_model=MeOut, tags=["org"], summary="Who am I", responses=problem_responses(401))
+async def me(
+    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
+) -> MeOut:
+    """The caller, their company, department and role."""
+    user, company, department = await service.get_me(session, principal)
+    return MeOut(
+        user=UserOut.model_validate(user),
+        company=CompanyOut.model_validate(company),
+        department=department_out(department) if department else None,
+    )
+
+
+# ---------- departments ----------
+
+
+@router.get(
+    "/v1/departments",
+    response_model=Page[DepartmentOut],
+    tags=["org"],
+    summary="List departments",
+    responses=problem_responses(401, 422),
+)
+async def list_departments(
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[DepartmentOut]:
+    """Admin: all; manager: their subtree; rep: their own department."""
+    rows, next_cursor = await service.list_departments(session, principal, params)
+    return Page[DepartmentOut](items=[department_out(d) for d in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/departments",
+    status_code=201,
+    response_model=DepartmentOut,
+    tags=["org"],
+    summary="Create a department",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_department(
+    body: DepartmentCreate,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> DepartmentOut:
+    """Admin only. `parent_id` null makes a root."""
+    return department_out(await service.create_department(session, principal, body))
+
+
+@router.get(
+    "/v1/departments/{department_id}",
+    response_model=DepartmentOut,
+    tags=["org"],
+    summary="Get a department",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_department(
+    department_id: uuid.UUID,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> DepartmentOut:
+    """404 when it is not visible to the caller."""
+    department = await service.get_department(session, principal, department_id)
+    response.headers["ETag"] = etag_for(department.version)
+    return department_out(department)
+
+
+@router.patch(
+    "/v1/departments/{department_id}",
+    response_model=DepartmentOut,
+    tags=["org"],
+    summary="Rename or move a department",
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def update_department(
+    department_id: uuid.UUID,
+    body: DepartmentUpdate,
+    response: Response,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> DepartmentOut:
+    """Admin only. Moving takes the whole subtree along; moving under itself is 409."""
+    department = await service.update_department(session, principal, department_id, body, if_match)
+    response.headers["ETag"] = etag_for(department.version)
+    return department_out(department)
+
+
+@router.post(
+    "/v1/departments/{department_id}/deactivate",
+    response_model=DepartmentOut,
+    tags=["org"],
+    summary="Deactivate an empty department",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def deactivate_department(
+    department_id: uuid.UUID,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> DepartmentOut:
+    """Admin only; 409 `department_not_empty` while it has active users or sub-departments."""
+    return department_out(await service.deactivate_department(session, principal, department_id))
+
+
+# ---------- users ----------
+
+
+@router.get(
+    "/v1/users",
+    response_model=Page[UserOut],
+    tags=["org"],
+    summary="List users",
+    responses=problem_responses(401, 422),
+)
+async def list_users(
+    params: PageParams = Depends(page_params),
+    department_id: uuid.UUID | None = Query(None),
+    role: Role | None = Query(None),
+    active: bool | None = Query(None),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[UserOut]:
+    """Admin: the company; manager: their subtree; rep: their own department."""
+    rows, next_cursor = await service.list_users(
+        session, principal, params, department_id=department_id, role=role, active=active
+    )
+    return Page[UserOut](items=[UserOut.model_validate(u) for u in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/users",
+    status_code=201,
+    response_model=UserOut,
+    tags=["org"],
+    summary="Create a user",
+    responses=problem_responses(401, 403, 409, 422),
+)
+async def create_user(
+    body: UserCreate,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> UserOut:
+    """Admin only; 409 `email_taken` when the e-mail is in use."""
+    return UserOut.model_validate(await service.create_user(session, principal, body))
+
+
+@router.get(
+    "/v1/users/{user_id}",
+    response_model=UserOut,
+    tags=["org"],
+    summary="Get a user",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_user(
+    user_id: uuid.UUID,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> UserOut:
+    """404 when the user is not visible to the caller."""
+    return user_out(await service.get_user(session, principal, user_id), response)
+
+
+@router.patch(
+    "/v1/users/{user_id}",
+    response_model=UserOut,
+    tags=["org"],
+    summary="Update or move a user",
+    responses=problem_responses(401, 403, 404, 409, 412, 422),
+)
+async def update_user(
+    user_id: uuid.UUID,
+    body: UserUpdate,
+    response: Response,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> UserOut:
+    """Admin only; `If-Match` optional (412 when stale)."""
+    return user_out(await service.update_user(session, principal, user_id, body, if_match), response)
+
+
+@router.post(
+    "/v1/users/{user_id}/deactivate",
+    response_model=UserOut,
+    tags=["org"],
+    summary="Deactivate a user",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def deactivate_user(
+    user_id: uuid.UUID,
+    body: UserDeactivate | None = None,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> UserOut:
+    """Admin only. Revokes the user's tokens; their customers go to the pool or to `successor_id`."""
+    successor_id = body.successor_id if body else None
+    return UserOut.model_validate(await service.deactivate_user(session, principal, user_id, successor_id))

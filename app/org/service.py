@@ -1,0 +1,375 @@
+"""Companies, departments and users: the use cases, with permission checks and transactions."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy import ColumnElement, false, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.passwords import hash_password, verify_password
+from app.auth.principal import Principal
+from app.auth.service import revoke_user_tokens
+from app.config import get_settings
+from app.core.clock import now
+from app.core.concurrency import check_if_match
+from app.core.errors import ProblemError, not_found
+from app.core.pagination import PageParams, make_page, paginate
+from app.org.models import Company, Department, User
+from app.org.schemas import (
+    DepartmentCreate,
+    DepartmentUpdate,
+    SignupIn,
+    UserCreate,
+    UserUpdate,
+)
+
+# Later packages (customers) register what must happen to a user's records on deactivation.
+DeactivationHook = Callable[[AsyncSession, Principal, User, uuid.UUID | None], Awaitable[None]]
+deactivation_hooks: list[DeactivationHook] = []
+
+
+def department_depth(department: Department) -> int:
+    """0 for a root; the path holds one '/<id>' segment per level."""
+    return department.path.count("/") - 2
+
+
+# ---------- visibility ----------
+
+
+def department_visibility(principal: Principal) -> ColumnElement[bool]:
+    """The one visibility rule for departments: admin all, manager the subtree, rep their own."""
+    same_company = Department.company_id == principal.company_id
+    if principal.is_admin:
+        return same_company
+    if principal.is_manager and principal.department_path:
+        return same_company & Department.path.startswith(principal.department_path, autoescape=True)
+    if principal.department_id is not None:
+        return same_company & (Department.id == principal.department_id)
+    return false()
+
+
+def user_visibility(principal: Principal) -> ColumnElement[bool]:
+    """The one visibility rule for users: admin all, manager the subtree, rep their department."""
+    same_company = User.company_id == principal.company_id
+    if principal.is_admin:
+        return same_company
+    if principal.is_manager and principal.department_path:
+        in_subtree = select(Department.id).where(
+            Department.company_id == principal.company_id,
+            Department.path.startswith(principal.department_path, autoescape=True),
+        )
+        return same_company & (User.department_id.in_(in_subtree) | (User.id == principal.user_id))
+    if principal.department_id is not None:
+        return same_company & (
+            (User.department_id == principal.department_id) | (User.id == principal.user_id)
+        )
+    return same_company & (User.id == principal.user_id)
+
+
+# ---------- signup and me ----------
+
+
+async def signup(session: AsyncSession, data: SignupIn) -> tuple[Company, User]:
+    """A new company with its root department and first admin."""
+    if not get_settings().signup_enabled:
+        raise ProblemError(403, "signup_disabled", "Self-service signup is turned off here.")
+    company = Company(id=uuid.uuid4(), name=data.company_name, time_zone=data.time_zone)
+    root = Department(id=uuid.uuid4(), company_id=company.id, parent_id=None, name=data.company_name)
+    root.path = f"/{root.id}/"
+    admin = User(
+        id=uuid.uuid4(),
+        company_id=company.id,
+        department_id=root.id,
+        email=data.email.lower(),
+        name=data.admin_name,
+        role="admin",
+        locale=data.locale,
+        password_hash=hash_password(data.password),
+        token_version=1,
+        is_active=True,
+        version=1,
+    )
+    session.add(company)
+    await session.flush()
+    session.add(root)
+    await session.flush()
+    session.add(admin)
+    await _flush_user(session)
+    for hook in signup_hooks:
+        await hook(session, company, admin)
+    await session.commit()
+    return company, admin
+
+
+SignupHook = Callable[[AsyncSession, Company, User], Awaitable[None]]
+signup_hooks: list[SignupHook] = []
+
+
+async def get_me(session: AsyncSession, principal: Principal) -> tuple[User, Company, Department | None]:
+    """The caller's user, company and department."""
+    user = await session.get(User, principal.user_id)
+    company = await session.get(Company, principal.company_id)
+    if user is None or company is None:
+        raise not_found("user")
+    department = await session.get(Department, user.department_id) if user.department_id else None
+    return user, company, department
+
+
+async def change_password(
+    session: AsyncSession, principal: Principal, current_password: str, new_password: str
+) -> None:
+    """Change the caller's password; every outstanding token stops working."""
+    user = await session.get(User, principal.user_id)
+    if user is None or not verify_password(user.password_hash, current_password):
+        raise ProblemError(403, "wrong_password", "The current password is wrong.")
+    user.password_hash = hash_password(new_password)
+    user.token_version += 1
+    user.version += 1
+    await revoke_user_tokens(session, user.id)
+    await session.commit()
+
+
+# ---------- departments ----------
+
+
+async def list_departments(
+    session: AsyncSession, principal: Principal, params: PageParams
+) -> tuple[list[Department], str | None]:
+    """Departments the caller may see, newest first."""
+    stmt = paginate(
+        select(Department).where(department_visibility(principal)),
+        Department.created_at,
+        Department.id,
+        params,
+    )
+    rows = list((await session.execute(stmt)).scalars())
+    return make_page(rows, params)
+
+
+async def get_department(session: AsyncSession, principal: Principal, department_id: uuid.UUID) -> Department:
+    """One visible department, or 404."""
+    department = (
+        await session.execute(
+            select(Department).where(Department.id == department_id, department_visibility(principal))
+        )
+    ).scalar_one_or_none()
+    if department is None:
+        raise not_found("department")
+    return department
+
+
+async def _company_department(session: AsyncSession, company_id: uuid.UUID, department_id: uuid.UUID) -> Department:
+    department = (
+        await session.execute(
+            select(Department).where(Department.id == department_id, Department.company_id == company_id)
+        )
+    ).scalar_one_or_none()
+    if department is None or department.deactivated_at is not None:
+        raise ProblemError(
+            422,
+            "unknown_department",
+            "No active department with that id in your company.",
+            errors=[{"loc": ["body", "department_id"], "msg": "unknown department", "type": "value_error"}],
+        )
+    return department
+
+
+async def create_department(session: AsyncSession, principal: Principal, data: DepartmentCreate) -> Department:
+    """Admin: a new department under `parent_id` (or a new root)."""
+    department = Department(
+        id=data.id or uuid.uuid4(), company_id=principal.company_id, name=data.name, version=1
+    )
+    if data.parent_id is not None:
+        parent = await _company_department(session, principal.company_id, data.parent_id)
+        department.parent_id = parent.id
+        department.path = f"{parent.path}{department.id}/"
+    else:
+        department.path = f"/{department.id}/"
+    session.add(department)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+    await session.commit()
+    return department
+
+
+async def update_department(
+    session: AsyncSession,
+    principal: Principal,
+    department_id: uuid.UUID,
+    data: DepartmentUpdate,
+    if_match: str | None,
+) -> Department:
+    """Admin: rename and/or move a department (with its whole subtree)."""
+    department = await get_department(session, principal, department_id)
+    check_if_match(if_match, department.version, required=False)
+    fields = data.model_fields_set
+    if "name" in fields and data.name is not None:
+        department.name = data.name
+    if "parent_id" in fields and data.parent_id != department.parent_id:
+        old_path = department.path
+        if data.parent_id is None:
+            new_path = f"/{department.id}/"
+        else:
+            parent = await _company_department(session, principal.company_id, data.parent_id)
+            if parent.path.startswith(old_path):
+                raise ProblemError(409, "department_cycle", "A department cannot move under itself.")
+            new_path = f"{parent.path}{department.id}/"
+        await session.execute(
+            update(Department)
+            .where(
+                Department.company_id == principal.company_id,
+                Department.path.startswith(old_path, autoescape=True),
+            )
+            .values(path=new_path + func.substr(Department.path, len(old_path) + 1))
+            .execution_options(synchronize_session=False)
+        )
+        department.parent_id = data.parent_id
+        department.path = new_path
+    department.version += 1
+    await session.commit()
+    await session.refresh(department)
+    return department
+
+
+async def deactivate_department(session: AsyncSession, principal: Principal, department_id: uuid.UUID) -> Department:
+    """Admin: retire an empty department (no active users, no active sub-departments)."""
+    department = await get_department(session, principal, department_id)
+    if department.deactivated_at is not None:
+        return department
+    children = await session.scalar(
+        select(func.count()).where(Department.parent_id == department.id, Department.deactivated_at.is_(None))
+    )
+    members = await session.scalar(
+        select(func.count()).where(User.department_id == department.id, User.is_active.is_(True))
+    )
+    if children or members:
+        raise ProblemError(
+            409,
+            "department_not_empty",
+            "Move its active users and sub-departments elsewhere first.",
+            active_users=members,
+            active_subdepartments=children,
+        )
+    department.deactivated_at = now()
+    department.version += 1
+    await session.commit()
+    return department
+
+
+# ---------- users ----------
+
+
+async def list_users(
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    *,
+    department_id: uuid.UUID | None = None,
+    role: str | None = None,
+    active: bool | None = None,
+) -> tuple[list[User], str | None]:
+    """Users the caller may see, newest first, optionally filtered."""
+    stmt = select(User).where(user_visibility(principal))
+    if department_id is not None:
+        stmt = stmt.where(User.department_id == department_id)
+    if role is not None:
+        stmt = stmt.where(User.role == role)
+    if active is not None:
+        stmt = stmt.where(User.is_active.is_(active))
+    rows = list((await session.execute(paginate(stmt, User.created_at, User.id, params))).scalars())
+    return make_page(rows, params)
+
+
+async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UUID) -> User:
+    """One visible user, or 404."""
+    user = (
+        await session.execute(select(User).where(User.id == user_id, user_visibility(principal)))
+    ).scalar_one_or_none()
+    if user is None:
+        raise not_found("user")
+    return user
+
+
+async def _flush_user(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        if "email" in str(exc.orig):
+            raise ProblemError(409, "email_taken", "A user with this e-mail already exists.") from exc
+        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+
+
+async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
+    """Admin: a new user of the caller's company."""
+    if data.department_id is not None:
+        await _company_department(session, principal.company_id, data.department_id)
+    user = User(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        department_id=data.department_id,
+        email=data.email.lower(),
+        name=data.name,
+        role=data.role,
+        locale=data.locale,
+        phone=data.phone,
+        password_hash=hash_password(data.password),
+        token_version=1,
+        is_active=True,
+        version=1,
+    )
+    session.add(user)
+    await _flush_user(session)
+    await session.commit()
+    return user
+
+
+async def update_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, data: UserUpdate, if_match: str | None
+) -> User:
+    """Admin: rename, change role or locale, move to another department."""
+    user = await get_user(session, principal, user_id)
+    check_if_match(if_match, user.version, required=False)
+    fields = data.model_fields_set
+    if "department_id" in fields and data.department_id is not None:
+        await _company_department(session, principal.company_id, data.department_id)
+        user.department_id = data.department_id
+    for field in ("name", "role", "locale", "phone"):
+        if field in fields and (getattr(data, field) is not None or field == "phone"):
+            setattr(user, field, getattr(data, field))
+    if user.id == principal.user_id and user.role != "admin":
+        raise ProblemError(409, "cannot_demote_self", "An admin cannot take away their own admin role.")
+    user.version += 1
+    await session.commit()
+    return user
+
+
+async def deactivate_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID, successor_id: uuid.UUID | None
+) -> User:
+    """Admin: deactivate a user, revoke their tokens, hand their customers on."""
+    user = await get_user(session, principal, user_id)
+    if user.id == principal.user_id:
+        raise ProblemError(409, "cannot_deactivate_self", "You cannot deactivate yourself.")
+    if successor_id is not None:
+        successor = await get_user(session, principal, successor_id)
+        if not successor.is_active or successor.id == user.id:
+            raise ProblemError(
+                422,
+                "invalid_successor",
+                "The successor must be another active user.",
+                errors=[{"loc": ["body", "successor_id"], "msg": "invalid successor", "type": "value_error"}],
+            )
+    if user.is_active:
+        user.is_active = False
+        user.deactivated_at = now()
+        user.token_version += 1
+        user.version += 1
+        await revoke_user_tokens(session, user.id)
+        for hook in deactivation_hooks:
+            await hook(session, principal, user, successor_id)
+        await session.commit()
+    return user
