@@ -427,18 +427,20 @@ init_cluster() {
     fi
     mkdir -p "$PGDATA_DIR"
     chmod 700 "$PGDATA_DIR"
-    [ "$IS_ROOT" -eq 1 ] && chown postgres: "$PGDATA_DIR"
+    if [ "$IS_ROOT" -eq 1 ]; then chown postgres: "$PGDATA_DIR"; fi
     log "initdb $PGDATA_DIR (PostgreSQL $PG_VERSION)"
     local common=(-D "$PGDATA_DIR" -A trust -U "$DB_USER" --encoding=UTF8 --no-sync)
-    if ! as_pg "$PG_BIN/initdb" "${common[@]}" --locale=C.UTF-8 >&2; then
+    local initlog="$LOCAL/initdb.log"
+    if ! as_pg "$PG_BIN/initdb" "${common[@]}" --locale=C.UTF-8 >"$initlog" 2>&1; then
         log "initdb with --locale=C.UTF-8 failed; retrying with --locale=C"
         rm -rf "$PGDATA_DIR"
         mkdir -p "$PGDATA_DIR"
         chmod 700 "$PGDATA_DIR"
-        [ "$IS_ROOT" -eq 1 ] && chown postgres: "$PGDATA_DIR"
-        if ! as_pg "$PG_BIN/initdb" "${common[@]}" --locale=C >&2; then
+        if [ "$IS_ROOT" -eq 1 ]; then chown postgres: "$PGDATA_DIR"; fi
+        if ! as_pg "$PG_BIN/initdb" "${common[@]}" --locale=C >"$initlog" 2>&1; then
+            cat "$initlog" >&2
             rm -rf "$PGDATA_DIR"
-            die "initdb failed (see above)"
+            die "initdb failed (output above, also in $initlog)"
         fi
     fi
 }
@@ -580,6 +582,6 @@ case "${1:-}" in
         stop_private
         ;;
     *)
-        die "usage: bash scripts/services.sh [stop]"
+        die "usage: bash scripts/services.sh [start|stop]"
         ;;
 esac

@@ -1,6 +1,7 @@
 """Argon2id password hashing (argon2-cffi's defaults are Argon2id, RFC 9106 low-memory)."""
 
 from argon2 import PasswordHasher
+from starlette.concurrency import run_in_threadpool
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
@@ -24,3 +25,13 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with weaker parameters than today's."""
     return _hasher.check_needs_rehash(password_hash)
+
+
+async def hash_password_async(password: str) -> str:
+    """hash_password off the event loop (Argon2 takes tens of milliseconds of CPU)."""
+    return await run_in_threadpool(hash_password, password)
+
+
+async def verify_password_async(password_hash: str | None, password: str) -> bool:
+    """verify_password off the event loop."""
+    return await run_in_threadpool(verify_password, password_hash, password)

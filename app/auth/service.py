@@ -7,7 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import RefreshToken
-from app.auth.passwords import hash_password, needs_rehash, verify_password
+from app.auth.passwords import hash_password_async, needs_rehash, verify_password_async
 from app.auth.principal import unauthorized
 from app.auth.schemas import TokenPair
 from app.auth.tokens import encode_access_token, encode_refresh_token, parse_refresh_token
@@ -69,12 +69,12 @@ async def login(session: AsyncSession, email: str, password: str) -> TokenPair:
     user = (
         await session.execute(select(User).where(User.email == email.strip().lower()))
     ).scalar_one_or_none()
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    if not await verify_password_async(user.password_hash if user else None, password) or user is None:
         raise unauthorized("invalid_credentials", "Wrong e-mail or password.")
     if not user.is_active:
         raise unauthorized("user_deactivated", "This account has been deactivated.")
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_async(password)
     row = _new_refresh_row(user, uuid.uuid4(), None, now())
     session.add(row)
     await session.commit()

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, false, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import hash_password, verify_password
+from app.auth.passwords import hash_password_async, verify_password_async
 from app.auth.principal import Principal
 from app.auth.service import revoke_user_tokens
 from app.config import get_settings
@@ -85,7 +85,7 @@ async def signup(session: AsyncSession, data: SignupIn) -> tuple[Company, User]:
         name=data.admin_name,
         role="admin",
         locale=data.locale,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_async(data.password),
         token_version=1,
         is_active=True,
         version=1,
@@ -121,9 +121,9 @@ async def change_password(
 ) -> None:
     """Change the caller's password; every outstanding token stops working."""
     user = await session.get(User, principal.user_id)
-    if user is None or not verify_password(user.password_hash, current_password):
+    if user is None or not await verify_password_async(user.password_hash, current_password):
         raise ProblemError(403, "wrong_password", "The current password is wrong.")
-    user.password_hash = hash_password(new_password)
+    user.password_hash = await hash_password_async(new_password)
     user.token_version += 1
     user.version += 1
     await revoke_user_tokens(session, user.id)
@@ -316,7 +316,7 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
         role=data.role,
         locale=data.locale,
         phone=data.phone,
-        password_hash=hash_password(data.password),
+        password_hash=await hash_password_async(data.password),
         token_version=1,
         is_active=True,
         version=1,

@@ -1,0 +1,77 @@
+"""Nothing crosses companies: every id-taking route answers 404 for another company's ids."""
+
+import re
+import uuid
+
+from app.main import app
+from tests.helpers import client, signup
+
+# Path parameter → which of company A's records to aim at. A new route with a new
+# parameter fails test_every_path_parameter_is_covered until it is added here.
+PARAMETER_TARGETS = {"department_id": "department", "user_id": "user"}
+NOT_TENANT_IDS = {"name"}  # /v1/admin/jobs/{name}: job names are global, not records
+
+
+def id_routes() -> list[tuple[str, str]]:
+    """(method, path template) of every served route that takes a path parameter."""
+    return sorted(
+        (method.upper(), path)
+        for path, operations in app.openapi()["paths"].items()
+        if "{" in path
+        for method in operations
+    )
+
+
+def test_every_path_parameter_is_covered():
+    assert len(id_routes()) >= 7
+    for _, path in id_routes():
+        for parameter in re.findall(r"{(\w+)}", path):
+            assert parameter in PARAMETER_TARGETS or parameter in NOT_TENANT_IDS, path
+
+
+async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
+    async with client() as http:
+        a = await signup(http, "Company A")
+        b = await signup(http, "Company B")
+        a_department = await a.department("A East")
+        a_user, _ = await a.user("rep", a_department)
+        targets = {"department": a_department, "user": a_user}
+        checked = 0
+        for method, path in id_routes():
+            parameters = re.findall(r"{(\w+)}", path)
+            if any(p in NOT_TENANT_IDS for p in parameters):
+                continue
+            url = path
+            for parameter in parameters:
+                url = url.replace("{" + parameter + "}", targets[PARAMETER_TARGETS[parameter]])
+            json_body = {} if method in {"POST", "PATCH", "PUT"} else None
+            response = await http.request(method, url, json=json_body, headers=b.admin)
+            assert response.status_code == 404, (method, url, response.status_code, response.text)
+            assert response.json()["code"] == "not_found"
+            random_url = re.sub(r"[0-9a-f-]{36}", str(uuid.uuid4()), url)
+            random_response = await http.request(method, random_url, json=json_body, headers=b.admin)
+            assert random_response.status_code == 404
+            assert random_response.json() == {**response.json(), "instance": random_response.json()["instance"]}
+            checked += 1
+        assert checked >= 6
+        # Company A's records are untouched.
+        user = await http.get(f"/v1/users/{a_user}", headers=a.admin)
+        assert user.json()["is_active"] is True
+
+
+async def test_list_endpoints_never_show_another_companys_rows():
+    async with client() as http:
+        a = await signup(http, "Company A")
+        b = await signup(http, "Company B")
+        a_department = await a.department("A East")
+        a_user, _ = await a.user("rep", a_department)
+        a_ids = {a.id, a_department, a_user, a.admin_id, a.root_department_id}
+        list_paths = [
+            path for path, operations in app.openapi()["paths"].items()
+            if "get" in operations and "{" not in path and path.startswith("/v1/")
+        ]
+        assert "/v1/users" in list_paths and "/v1/departments" in list_paths
+        for path in list_paths:
+            response = await http.get(path, headers=b.admin)
+            assert response.status_code == 200, (path, response.text)
+            assert not any(identifier in response.text for identifier in a_ids), path
