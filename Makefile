@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # scripts/services.sh prints `export DATABASE_URL=... REDIS_URL=...` for reachable services,
 # starting a private PostgreSQL+PostGIS and Redis under .local/ when none are given.
-SERVICES = eval "$$(bash scripts/services.sh)"
+SERVICES = _services="$$(bash scripts/services.sh)" && eval "$$_services"
 
 .PHONY: help install services migrate seed run test lint openapi bench clean
 
@@ -18,9 +18,9 @@ help:
 	@echo "make openapi  - regenerate openapi/openapi.json"
 	@echo "make services - start (or reuse) local PostgreSQL+PostGIS and Redis"
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock requirements-dev.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements-dev.lock
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -155,7 +155,8 @@ PY
     elif command -v ss >/dev/null 2>&1; then
         [ -z "$(ss -Hltn "sport = :$port" 2>/dev/null)" ]
     else
-        ! (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
+        if (exec 5<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then return 1; fi
+        return 0
     fi
 }
 
@@ -277,7 +278,7 @@ find_clients() { # sets PSQL PG_ISREADY REDIS_CLI, return 1 if something is miss
     local d
     PSQL=""
     PG_ISREADY=""
-    for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
+    for d in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -V -r); do
         if [ -x "$d/psql" ] && [ -x "$d/pg_isready" ]; then
             PSQL="$d/psql"
             PG_ISREADY="$d/pg_isready"

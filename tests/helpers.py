@@ -35,11 +35,17 @@ class Company:
     root_department_id: str
     admin_id: str
     admin_token: str
+    admin_email: str
     tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def admin(self) -> dict[str, str]:
         return bearer(self.admin_token)
+
+    async def relogin_admin(self) -> dict[str, str]:
+        """Sign the admin in again (after the clock moved past the token's life)."""
+        self.admin_token = (await login(self.http, self.admin_email))["access_token"]
+        return self.admin
 
     async def department(self, name: str, parent_id: str | None = None) -> str:
         response = await self.http.post(
@@ -84,4 +90,5 @@ async def signup(http: httpx.AsyncClient, name: str = "Acme", time_zone: str = "
         root_department_id=body["user"]["department_id"],
         admin_id=body["user"]["id"],
         admin_token=tokens["access_token"],
+        admin_email=email,
     )
