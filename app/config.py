@@ -14,9 +14,7 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
-    env: Literal["development", "test", "production"] = Field(
-        "development", alias="OUTFIELD_ENV"
-    )
+    env: Literal["development", "test", "production"] = Field("development", alias="OUTFIELD_ENV")
     database_url: str = Field("postgresql://outfield@127.0.0.1:5432/outfield", alias="DATABASE_URL")
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
     secret_key: str | None = Field(None, alias="OUTFIELD_SECRET_KEY")

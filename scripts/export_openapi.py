@@ -16,7 +16,9 @@ def render() -> str:
 
 def main() -> int:
     TARGET.write_text(render(), encoding="utf-8")
-    print(f"wrote {TARGET.relative_to(Path.cwd()) if TARGET.is_relative_to(Path.cwd()) else TARGET}")
+    print(
+        f"wrote {TARGET.relative_to(Path.cwd()) if TARGET.is_relative_to(Path.cwd()) else TARGET}"
+    )
     return 0
 
 

@@ -32,8 +32,11 @@ TREE = [  # (key, name, parent key)
     ("east-2", "东区二组 East Team 2", "east"),
     ("west-1", "西区一组 West Team 1", "west"),
 ]
-PEOPLE = [("admin", "管理员 Admin", "admin", "head"), ("manager01", "张经理 Manager Zhang", "manager", "east"),
-          ("manager02", "李经理 Manager Li", "manager", "west")]
+PEOPLE = [
+    ("admin", "管理员 Admin", "admin", "head"),
+    ("manager01", "张经理 Manager Zhang", "manager", "east"),
+    ("manager02", "李经理 Manager Li", "manager", "west"),
+]
 PEOPLE += [
     (f"rep{n:02d}", f"销售{n:02d} Rep {n:02d}", "rep", ("east-1", "east-2", "west-1")[(n - 1) % 3])
     for n in range(1, 11)
@@ -45,34 +48,52 @@ async def seed() -> list[str]:
     company_id = demo_id("company")
     async with session_factory()() as session:
         if await session.get(Company, company_id) is None:
-            session.add(Company(id=company_id, name="Outfield 演示公司 Demo Co.", time_zone="Asia/Shanghai"))
+            session.add(
+                Company(id=company_id, name="Outfield 演示公司 Demo Co.", time_zone="Asia/Shanghai")
+            )
             await session.flush()
         paths: dict[str, str] = {}
         for key, name, parent in TREE:
             department_id = demo_id(f"department:{key}")
             paths[key] = (paths[parent] if parent else "/") + f"{department_id}/"
             if await session.get(Department, department_id) is None:
-                session.add(Department(
-                    id=department_id, company_id=company_id, name=name,
-                    parent_id=demo_id(f"department:{parent}") if parent else None,
-                    path=paths[key], version=1,
-                ))
+                session.add(
+                    Department(
+                        id=department_id,
+                        company_id=company_id,
+                        name=name,
+                        parent_id=demo_id(f"department:{parent}") if parent else None,
+                        path=paths[key],
+                        version=1,
+                    )
+                )
                 await session.flush()
-        existing = set((await session.execute(
-            select(User.email).where(User.company_id == company_id)
-        )).scalars())
+        existing = set(
+            (
+                await session.execute(select(User.email).where(User.company_id == company_id))
+            ).scalars()
+        )
         password_hash = None
         for key, name, role, department in PEOPLE:
             email = f"{key}@{DEMO_DOMAIN}"
             if email in existing:
                 continue
             password_hash = password_hash or hash_password(DEMO_PASSWORD)
-            session.add(User(
-                id=demo_id(f"user:{key}"), company_id=company_id,
-                department_id=demo_id(f"department:{department}"), email=email, name=name,
-                role=role, locale="zh-CN", password_hash=password_hash, token_version=1,
-                is_active=True, version=1,
-            ))
+            session.add(
+                User(
+                    id=demo_id(f"user:{key}"),
+                    company_id=company_id,
+                    department_id=demo_id(f"department:{department}"),
+                    email=email,
+                    name=name,
+                    role=role,
+                    locale="zh-CN",
+                    password_hash=password_hash,
+                    token_version=1,
+                    is_active=True,
+                    version=1,
+                )
+            )
         await session.commit()
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]

@@ -38,10 +38,15 @@ os.environ.update(
 
 
 async def _recreate_database() -> None:
-    admin = await asyncpg.connect(_with_database(BASE_DATABASE_URL, urlsplit(_plain(BASE_DATABASE_URL)).path.lstrip("/") or "postgres"))
+    admin = await asyncpg.connect(
+        _with_database(
+            BASE_DATABASE_URL, urlsplit(_plain(BASE_DATABASE_URL)).path.lstrip("/") or "postgres"
+        )
+    )
     try:
         await admin.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
             TEST_DB_NAME,
         )
         await admin.execute(f'DROP DATABASE IF EXISTS "{TEST_DB_NAME}"')

@@ -56,7 +56,9 @@ class Company:
         assert response.status_code == 201, response.text
         return response.json()["id"]
 
-    async def user(self, role: str = "rep", department_id: str | None = None, name: str | None = None) -> tuple[str, dict[str, str]]:
+    async def user(
+        self, role: str = "rep", department_id: str | None = None, name: str | None = None
+    ) -> tuple[str, dict[str, str]]:
         """Create a user and sign them in; returns (user id, auth headers)."""
         email = f"{role}-{uuid.uuid4().hex[:10]}@example.test"
         response = await self.http.post(
@@ -75,11 +77,19 @@ class Company:
         return response.json()["id"], bearer(tokens["access_token"])
 
 
-async def signup(http: httpx.AsyncClient, name: str = "Acme", time_zone: str = "Asia/Shanghai") -> Company:
+async def signup(
+    http: httpx.AsyncClient, name: str = "Acme", time_zone: str = "Asia/Shanghai"
+) -> Company:
     email = f"admin-{uuid.uuid4().hex[:10]}@example.test"
     response = await http.post(
         "/v1/signup",
-        json={"company_name": name, "time_zone": time_zone, "admin_name": "Admin", "email": email, "password": PASSWORD},
+        json={
+            "company_name": name,
+            "time_zone": time_zone,
+            "admin_name": "Admin",
+            "email": email,
+            "password": PASSWORD,
+        },
     )
     assert response.status_code == 201, response.text
     body = response.json()

@@ -50,8 +50,13 @@ class WorkerSettings:
     redis_settings = RedisSettings.from_dsn(get_settings().redis_url)
     functions = [run_job_now]
     cron_jobs = [
-        cron(_cron_task(job.name), name=f"cron:{job.name}", minute=job.cron_minutes, run_at_startup=True,
-             unique=True)
+        cron(
+            _cron_task(job.name),
+            name=f"cron:{job.name}",
+            minute=job.cron_minutes,
+            run_at_startup=True,
+            unique=True,
+        )
         for job in scheduled_jobs()
     ]
     on_startup = startup

@@ -1,8 +1,8 @@
 """Argon2id password hashing (argon2-cffi's defaults are Argon2id, RFC 9106 low-memory)."""
 
 from argon2 import PasswordHasher
-from starlette.concurrency import run_in_threadpool
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from starlette.concurrency import run_in_threadpool
 
 _hasher = PasswordHasher()
 # Verifying against this when the user is unknown keeps login timing uniform.

@@ -50,7 +50,9 @@ async def current_principal(
 ) -> Principal:
     """Dependency: a valid access token of an active user, or 401 problem+json."""
     if not token:
-        raise unauthorized("not_authenticated", "Send an access token: Authorization: Bearer <token>.")
+        raise unauthorized(
+            "not_authenticated", "Send an access token: Authorization: Bearer <token>."
+        )
     try:
         claims = decode_access_token(token, now())
     except jwt.ExpiredSignatureError as exc:
@@ -71,7 +73,9 @@ async def current_principal(
         raise unauthorized("user_deactivated", "This account has been deactivated.")
     if user.token_version != claims.token_version:
         raise unauthorized("token_revoked", "This token was revoked; sign in again.")
-    principal = Principal(user.id, user.company_id, user.role, user.department_id, path, user.locale)
+    principal = Principal(
+        user.id, user.company_id, user.role, user.department_id, path, user.locale
+    )
     request.state.principal = principal
     return principal
 

@@ -40,7 +40,9 @@ async def check_login_rate(client_ip: str, username: str) -> None:
 
 def _pair(user: User, row: RefreshToken) -> TokenPair:
     settings = get_settings()
-    access = encode_access_token(user.id, user.company_id, user.token_version, row.issued_at, row.access_jti)
+    access = encode_access_token(
+        user.id, user.company_id, user.token_version, row.issued_at, row.access_jti
+    )
     return TokenPair(
         access_token=access,
         expires_in=settings.access_token_ttl_s,
@@ -49,7 +51,9 @@ def _pair(user: User, row: RefreshToken) -> TokenPair:
     )
 
 
-def _new_refresh_row(user: User, family_id: uuid.UUID, parent_id: uuid.UUID | None, at: datetime) -> RefreshToken:
+def _new_refresh_row(
+    user: User, family_id: uuid.UUID, parent_id: uuid.UUID | None, at: datetime
+) -> RefreshToken:
     # Whole seconds, so the access token re-encoded on a grace retry is byte-identical.
     issued = at.replace(microsecond=0)
     return RefreshToken(
@@ -69,7 +73,10 @@ async def login(session: AsyncSession, email: str, password: str) -> TokenPair:
     user = (
         await session.execute(select(User).where(User.email == email.strip().lower()))
     ).scalar_one_or_none()
-    if not await verify_password_async(user.password_hash if user else None, password) or user is None:
+    if (
+        not await verify_password_async(user.password_hash if user else None, password)
+        or user is None
+    ):
         raise unauthorized("invalid_credentials", "Wrong e-mail or password.")
     if not user.is_active:
         raise unauthorized("user_deactivated", "This account has been deactivated.")
@@ -88,7 +95,9 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
         raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
     at = now()
     row = (
-        await session.execute(select(RefreshToken).where(RefreshToken.id == token_id).with_for_update())
+        await session.execute(
+            select(RefreshToken).where(RefreshToken.id == token_id).with_for_update()
+        )
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= at:
         raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
@@ -114,11 +123,13 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
         return _pair(user, child)
     await _revoke(session, RefreshToken.family_id == row.family_id, at)
     await session.commit()
-    raise unauthorized("refresh_token_reused", "This refresh token was already used; sign in again.")
+    raise unauthorized(
+        "refresh_token_reused", "This refresh token was already used; sign in again."
+    )
 
 
 async def logout(session: AsyncSession, token: str) -> None:
-    """Revoke the whole family of a refresh token (unknown tokens are ignored: logout is idempotent)."""
+    """Revoke the whole family of a refresh token; unknown tokens are ignored (idempotent)."""
     token_id = parse_refresh_token(token)
     if token_id is None:
         return
@@ -135,5 +146,7 @@ async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
 
 async def _revoke(session: AsyncSession, condition, at: datetime) -> None:  # noqa: ANN001
     await session.execute(
-        update(RefreshToken).where(condition, RefreshToken.revoked_at.is_(None)).values(revoked_at=at)
+        update(RefreshToken)
+        .where(condition, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=at)
     )

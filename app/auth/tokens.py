@@ -57,8 +57,12 @@ def decode_access_token(token: str, at: datetime) -> AccessClaims:
         algorithms=[ALGORITHM],
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
-        options={"require": ["exp", "iat", "iss", "aud", "sub"], "verify_exp": False,
-                 "verify_nbf": False, "verify_iat": False},
+        options={
+            "require": ["exp", "iat", "iss", "aud", "sub"],
+            "verify_exp": False,
+            "verify_nbf": False,
+            "verify_iat": False,
+        },
     )
     timestamp = at.timestamp()
     if payload["exp"] <= timestamp:
@@ -66,7 +70,9 @@ def decode_access_token(token: str, at: datetime) -> AccessClaims:
     if payload.get("nbf", 0) > timestamp + 60:
         raise jwt.ImmatureSignatureError("token not yet valid")
     try:
-        return AccessClaims(uuid.UUID(payload["sub"]), uuid.UUID(payload["cid"]), int(payload["ver"]))
+        return AccessClaims(
+            uuid.UUID(payload["sub"]), uuid.UUID(payload["cid"]), int(payload["ver"])
+        )
     except (KeyError, ValueError, TypeError) as exc:
         raise jwt.InvalidTokenError("malformed claims") from exc
 

@@ -119,7 +119,11 @@ def _clean_loc(loc: tuple[Any, ...]) -> list[str | int]:
 def validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     """Pydantic errors as the API's `errors[]` (no input echo: it may hold passwords)."""
     return [
-        {"loc": _clean_loc(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type", "")}
+        {
+            "loc": _clean_loc(err.get("loc", ())),
+            "msg": err.get("msg", ""),
+            "type": err.get("type", ""),
+        }
         for err in exc.errors()
     ]
 

@@ -67,7 +67,13 @@ class IdempotencyMiddleware:
                 422,
                 "invalid_idempotency_key",
                 f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters.",
-                errors=[{"loc": ["header", "Idempotency-Key"], "msg": "bad length", "type": "value_error"}],
+                errors=[
+                    {
+                        "loc": ["header", "Idempotency-Key"],
+                        "msg": "bad length",
+                        "type": "value_error",
+                    }
+                ],
             )
             return await response(scope, receive, send)
         caller = _caller_scope(scope)
@@ -76,8 +82,12 @@ class IdempotencyMiddleware:
 
         body = await _read_body(receive)
         digest = hashlib.sha256()
-        for part in (scope["method"], path, scope.get("query_string", b"").decode(),
-                     _header(scope, b"content-type") or ""):
+        for part in (
+            scope["method"],
+            path,
+            scope.get("query_string", b"").decode(),
+            _header(scope, b"content-type") or "",
+        ):
             digest.update(part.encode() + b"\0")
         digest.update(body)
         request_hash = digest.hexdigest()
@@ -135,8 +145,13 @@ async def _claim(record_scope: str, request_hash: str) -> tuple[bool, Idempotenc
         for _ in range(2):
             inserted = await session.scalar(
                 insert(IdempotencyRecord)
-                .values(scope=record_scope, request_hash=request_hash, state="in_progress",
-                        created_at=at, expires_at=at + ttl)
+                .values(
+                    scope=record_scope,
+                    request_hash=request_hash,
+                    state="in_progress",
+                    created_at=at,
+                    expires_at=at + ttl,
+                )
                 .on_conflict_do_nothing(index_elements=["scope"])
                 .returning(IdempotencyRecord.scope)
             )
@@ -156,7 +171,9 @@ async def _claim(record_scope: str, request_hash: str) -> tuple[bool, Idempotenc
             )
         await session.commit()
     # An expired record was racing with a fresh one: treat as in progress.
-    return False, IdempotencyRecord(scope=record_scope, request_hash=request_hash, state="in_progress")
+    return False, IdempotencyRecord(
+        scope=record_scope, request_hash=request_hash, state="in_progress"
+    )
 
 
 async def _answer_duplicate(
@@ -167,7 +184,9 @@ async def _answer_duplicate(
             422,
             "idempotency_key_reused",
             "This Idempotency-Key was used with a different request.",
-            errors=[{"loc": ["header", "Idempotency-Key"], "msg": "key reused", "type": "value_error"}],
+            errors=[
+                {"loc": ["header", "Idempotency-Key"], "msg": "key reused", "type": "value_error"}
+            ],
         )
         return await response(scope, receive, send)
     if existing.state != "done":
@@ -178,9 +197,14 @@ async def _answer_duplicate(
             headers={"Retry-After": "1"},
         )
         return await response(scope, receive, send)
-    headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in (existing.response_headers or {}).items()]
+    headers = [
+        (k.encode("latin-1"), v.encode("latin-1"))
+        for k, v in (existing.response_headers or {}).items()
+    ]
     headers.append((REPLAY_HEADER.encode(), b"true"))
-    await send({"type": "http.response.start", "status": existing.response_status, "headers": headers})
+    await send(
+        {"type": "http.response.start", "status": existing.response_status, "headers": headers}
+    )
     await send({"type": "http.response.body", "body": existing.response_body or b""})
 
 
@@ -202,6 +226,7 @@ async def _store(record_scope: str, status: int, headers: list, body: bytes) -> 
 
 async def _forget(record_scope: str) -> None:
     async with session_factory()() as session:
-        await session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.scope == record_scope))
+        await session.execute(
+            delete(IdempotencyRecord).where(IdempotencyRecord.scope == record_scope)
+        )
         await session.commit()
-

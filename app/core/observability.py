@@ -10,9 +10,7 @@ import uuid
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-REQUESTS = Counter(
-    "outfield_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
+REQUESTS = Counter("outfield_http_requests_total", "HTTP requests", ["method", "route", "status"])
 LATENCY = Histogram(
     "outfield_http_request_duration_seconds",
     "HTTP request latency",

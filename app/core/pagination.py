@@ -63,7 +63,9 @@ def page_params(
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 
-def paginate(stmt: Select[Any], created_column: Any, id_column: Any, params: PageParams) -> Select[Any]:
+def paginate(
+    stmt: Select[Any], created_column: Any, id_column: Any, params: PageParams
+) -> Select[Any]:
     """Order newest first, start after the cursor, fetch one extra row to know if more exist."""
     if params.after is not None:
         created_at, row_id = params.after

@@ -13,8 +13,10 @@ from app.db import Base, uuid_pk
 
 class JobRun(Base):
     __tablename__ = "job_runs"
-    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),
-                      Index("ix_job_runs_started", "started_at"))
+    __table_args__ = (
+        Index("ix_job_runs_job_started", "job", "started_at"),
+        Index("ix_job_runs_started", "started_at"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     job: Mapped[str] = mapped_column(String(64))

@@ -42,7 +42,10 @@ async def readyz(session: AsyncSession = Depends(get_session)) -> Readiness | JS
         checks["worker"] = "ok"
     if not ready:
         return problem_response(
-            503, "not_ready", "A dependency is not ready.", checks=checks,
+            503,
+            "not_ready",
+            "A dependency is not ready.",
+            checks=checks,
             worker_heartbeat_age_s=heartbeat_age,
         )
     return Readiness(status="ok", checks=checks, worker_heartbeat_age_s=heartbeat_age)
@@ -52,7 +55,9 @@ async def readyz(session: AsyncSession = Depends(get_session)) -> Readiness | JS
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text format"}
+    },
 )
 async def metrics() -> Response:
     """Request counts and latencies by route template, job durations and counts."""
@@ -76,12 +81,16 @@ async def list_jobs(
     at = now()
     schedule = [
         ScheduledJobOut(
-            name=j.name, every_minutes=j.every_minutes, description=j.description,
+            name=j.name,
+            every_minutes=j.every_minutes,
+            description=j.description,
             next_run_at=j.next_run_after(at),
         )
         for j in scheduled_jobs()
     ]
-    return JobsOut(schedule=schedule, runs=[JobRunOut.model_validate(r) for r in runs], next_cursor=next_cursor)
+    return JobsOut(
+        schedule=schedule, runs=[JobRunOut.model_validate(r) for r in runs], next_cursor=next_cursor
+    )
 
 
 @router.post(

@@ -9,9 +9,11 @@ from typing import Any
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from arq.connections import RedisSettings, create_pool
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.config import get_settings
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
@@ -37,7 +39,9 @@ async def readiness(session: AsyncSession) -> tuple[bool, dict[str, str], float 
     try:
         current = await session.scalar(text("SELECT version_num FROM alembic_version"))
         checks["database"] = "ok"
-        checks["migrations"] = "ok" if current == migration_head() else f"at {current}, head is {migration_head()}"
+        checks["migrations"] = (
+            "ok" if current == migration_head() else f"at {current}, head is {migration_head()}"
+        )
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         checks["database"] = f"unreachable: {type(exc).__name__}"
         checks["migrations"] = "unknown"
@@ -55,12 +59,16 @@ async def readiness(session: AsyncSession) -> tuple[bool, dict[str, str], float 
     return ready, checks, heartbeat_age
 
 
-async def list_runs(session: AsyncSession, params: PageParams, job: str | None) -> tuple[list[JobRun], str | None]:
+async def list_runs(
+    session: AsyncSession, params: PageParams, job: str | None
+) -> tuple[list[JobRun], str | None]:
     """Recent job runs, newest first."""
     stmt = select(JobRun)
     if job:
         stmt = stmt.where(JobRun.job == job)
-    rows = list((await session.execute(paginate(stmt, JobRun.started_at, JobRun.id, params))).scalars())
+    rows = list(
+        (await session.execute(paginate(stmt, JobRun.started_at, JobRun.id, params))).scalars()
+    )
     return make_page(rows, params, key=lambda run: (run.started_at, run.id))
 
 
@@ -68,10 +76,6 @@ async def enqueue_job(name: str) -> str:
     """Queue a run of a named job for the worker now; returns arq's job id."""
     if name not in job_names():
         raise not_found("job")
-    from arq.connections import RedisSettings, create_pool
-
-    from app.config import get_settings
-
     pool = await create_pool(RedisSettings.from_dsn(get_settings().redis_url))
     try:
         job = await pool.enqueue_job("run_job_now", name, _job_id=f"manual:{name}:{uuid.uuid4()}")
@@ -90,7 +94,14 @@ async def record_run(job: str, body: JobBody, trigger: str = "schedule") -> JobR
     counts: dict[str, int] = {}
     factory = session_factory()
     async with factory() as session:
-        run = JobRun(id=uuid.uuid4(), job=job, started_at=now(), outcome="running", trigger=trigger, counts={})
+        run = JobRun(
+            id=uuid.uuid4(),
+            job=job,
+            started_at=now(),
+            outcome="running",
+            trigger=trigger,
+            counts={},
+        )
         session.add(run)
         await session.commit()
     outcome, error = "succeeded", None
@@ -99,7 +110,12 @@ async def record_run(job: str, body: JobBody, trigger: str = "schedule") -> JobR
     except Exception as exc:
         outcome, error = "failed", f"{type(exc).__name__}: {exc}"[:2000]
         log.exception("job %s failed", job)
-    finished: dict[str, Any] = {"finished_at": now(), "outcome": outcome, "counts": counts, "error": error}
+    finished: dict[str, Any] = {
+        "finished_at": now(),
+        "outcome": outcome,
+        "counts": counts,
+        "error": error,
+    }
     async with factory() as session:
         await session.execute(update(JobRun).where(JobRun.id == run.id).values(**finished))
         await session.commit()

@@ -30,7 +30,12 @@ class Department(Base):
 
     __tablename__ = "departments"
     __table_args__ = (
-        Index("ix_departments_company_path", "company_id", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        Index(
+            "ix_departments_company_path",
+            "company_id",
+            "path",
+            postgresql_ops={"path": "text_pattern_ops"},
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -64,7 +64,13 @@ async def signup(body: SignupIn, session: AsyncSession = Depends(get_session)) -
     return SignupOut(company=CompanyOut.model_validate(company), user=UserOut.model_validate(user))
 
 
-@router.get("/v1/me", response_model=MeOut, tags=["org"], summary="Who am I", responses=problem_responses(401))
+@router.get(
+    "/v1/me",
+    response_model=MeOut,
+    tags=["org"],
+    summary="Who am I",
+    responses=problem_responses(401),
+)
 async def me(
     principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
 ) -> MeOut:
@@ -245,7 +251,9 @@ async def update_user(
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
     """Admin only; `If-Match` optional (412 when stale)."""
-    return user_out(await service.update_user(session, principal, user_id, body, if_match), response)
+    return user_out(
+        await service.update_user(session, principal, user_id, body, if_match), response
+    )
 
 
 @router.post(
@@ -261,6 +269,8 @@ async def deactivate_user(
     principal: Principal = Depends(require_admin),
     session: AsyncSession = Depends(get_session),
 ) -> UserOut:
-    """Admin only. Revokes the user's tokens; their customers go to the pool or to `successor_id`."""
+    """Admin only. Revokes their tokens; customers go to the pool or to `successor_id`."""
     successor_id = body.successor_id if body else None
-    return UserOut.model_validate(await service.deactivate_user(session, principal, user_id, successor_id))
+    return UserOut.model_validate(
+        await service.deactivate_user(session, principal, user_id, successor_id)
+    )

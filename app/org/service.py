@@ -27,6 +27,9 @@ from app.org.schemas import (
 # Later packages (customers) register what must happen to a user's records on deactivation.
 DeactivationHook = Callable[[AsyncSession, Principal, User, uuid.UUID | None], Awaitable[None]]
 deactivation_hooks: list[DeactivationHook] = []
+# ... and what a new company needs besides its root department and admin (the default pool).
+SignupHook = Callable[[AsyncSession, Company, User], Awaitable[None]]
+signup_hooks: list[SignupHook] = []
 
 
 def department_depth(department: Department) -> int:
@@ -75,7 +78,9 @@ async def signup(session: AsyncSession, data: SignupIn) -> tuple[Company, User]:
     if not get_settings().signup_enabled:
         raise ProblemError(403, "signup_disabled", "Self-service signup is turned off here.")
     company = Company(id=uuid.uuid4(), name=data.company_name, time_zone=data.time_zone)
-    root = Department(id=uuid.uuid4(), company_id=company.id, parent_id=None, name=data.company_name)
+    root = Department(
+        id=uuid.uuid4(), company_id=company.id, parent_id=None, name=data.company_name
+    )
     root.path = f"/{root.id}/"
     admin = User(
         id=uuid.uuid4(),
@@ -102,11 +107,9 @@ async def signup(session: AsyncSession, data: SignupIn) -> tuple[Company, User]:
     return company, admin
 
 
-SignupHook = Callable[[AsyncSession, Company, User], Awaitable[None]]
-signup_hooks: list[SignupHook] = []
-
-
-async def get_me(session: AsyncSession, principal: Principal) -> tuple[User, Company, Department | None]:
+async def get_me(
+    session: AsyncSession, principal: Principal
+) -> tuple[User, Company, Department | None]:
     """The caller's user, company and department."""
     user = await session.get(User, principal.user_id)
     company = await session.get(Company, principal.company_id)
@@ -147,11 +150,15 @@ async def list_departments(
     return make_page(rows, params)
 
 
-async def get_department(session: AsyncSession, principal: Principal, department_id: uuid.UUID) -> Department:
+async def get_department(
+    session: AsyncSession, principal: Principal, department_id: uuid.UUID
+) -> Department:
     """One visible department, or 404."""
     department = (
         await session.execute(
-            select(Department).where(Department.id == department_id, department_visibility(principal))
+            select(Department).where(
+                Department.id == department_id, department_visibility(principal)
+            )
         )
     ).scalar_one_or_none()
     if department is None:
@@ -159,10 +166,14 @@ async def get_department(session: AsyncSession, principal: Principal, department
     return department
 
 
-async def _company_department(session: AsyncSession, company_id: uuid.UUID, department_id: uuid.UUID) -> Department:
+async def _company_department(
+    session: AsyncSession, company_id: uuid.UUID, department_id: uuid.UUID
+) -> Department:
     department = (
         await session.execute(
-            select(Department).where(Department.id == department_id, Department.company_id == company_id)
+            select(Department).where(
+                Department.id == department_id, Department.company_id == company_id
+            )
         )
     ).scalar_one_or_none()
     if department is None or department.deactivated_at is not None:
@@ -170,12 +181,20 @@ async def _company_department(session: AsyncSession, company_id: uuid.UUID, depa
             422,
             "unknown_department",
             "No active department with that id in your company.",
-            errors=[{"loc": ["body", "department_id"], "msg": "unknown department", "type": "value_error"}],
+            errors=[
+                {
+                    "loc": ["body", "department_id"],
+                    "msg": "unknown department",
+                    "type": "value_error",
+                }
+            ],
         )
     return department
 
 
-async def create_department(session: AsyncSession, principal: Principal, data: DepartmentCreate) -> Department:
+async def create_department(
+    session: AsyncSession, principal: Principal, data: DepartmentCreate
+) -> Department:
     """Admin: a new department under `parent_id` (or a new root)."""
     department = Department(
         id=data.id or uuid.uuid4(), company_id=principal.company_id, name=data.name, version=1
@@ -215,7 +234,9 @@ async def update_department(
         else:
             parent = await _company_department(session, principal.company_id, data.parent_id)
             if parent.path.startswith(old_path):
-                raise ProblemError(409, "department_cycle", "A department cannot move under itself.")
+                raise ProblemError(
+                    409, "department_cycle", "A department cannot move under itself."
+                )
             new_path = f"{parent.path}{department.id}/"
         await session.execute(
             update(Department)
@@ -234,13 +255,17 @@ async def update_department(
     return department
 
 
-async def deactivate_department(session: AsyncSession, principal: Principal, department_id: uuid.UUID) -> Department:
+async def deactivate_department(
+    session: AsyncSession, principal: Principal, department_id: uuid.UUID
+) -> Department:
     """Admin: retire an empty department (no active users, no active sub-departments)."""
     department = await get_department(session, principal, department_id)
     if department.deactivated_at is not None:
         return department
     children = await session.scalar(
-        select(func.count()).where(Department.parent_id == department.id, Department.deactivated_at.is_(None))
+        select(func.count()).where(
+            Department.parent_id == department.id, Department.deactivated_at.is_(None)
+        )
     )
     members = await session.scalar(
         select(func.count()).where(User.department_id == department.id, User.is_active.is_(True))
@@ -299,7 +324,9 @@ async def _flush_user(session: AsyncSession) -> None:
     except IntegrityError as exc:
         await session.rollback()
         if "email" in str(exc.orig):
-            raise ProblemError(409, "email_taken", "A user with this e-mail already exists.") from exc
+            raise ProblemError(
+                409, "email_taken", "A user with this e-mail already exists."
+            ) from exc
         raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
 
 
@@ -328,7 +355,11 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
 
 
 async def update_user(
-    session: AsyncSession, principal: Principal, user_id: uuid.UUID, data: UserUpdate, if_match: str | None
+    session: AsyncSession,
+    principal: Principal,
+    user_id: uuid.UUID,
+    data: UserUpdate,
+    if_match: str | None,
 ) -> User:
     """Admin: rename, change role or locale, move to another department."""
     user = await get_user(session, principal, user_id)
@@ -341,7 +372,9 @@ async def update_user(
         if field in fields and (getattr(data, field) is not None or field == "phone"):
             setattr(user, field, getattr(data, field))
     if user.id == principal.user_id and user.role != "admin":
-        raise ProblemError(409, "cannot_demote_self", "An admin cannot take away their own admin role.")
+        raise ProblemError(
+            409, "cannot_demote_self", "An admin cannot take away their own admin role."
+        )
     user.version += 1
     await session.commit()
     return user
@@ -361,7 +394,13 @@ async def deactivate_user(
                 422,
                 "invalid_successor",
                 "The successor must be another active user.",
-                errors=[{"loc": ["body", "successor_id"], "msg": "invalid successor", "type": "value_error"}],
+                errors=[
+                    {
+                        "loc": ["body", "successor_id"],
+                        "msg": "invalid successor",
+                        "type": "value_error",
+                    }
+                ],
             )
     if user.is_active:
         user.is_active = False

@@ -19,7 +19,9 @@ async def test_login_returns_a_token_pair_that_opens_me():
 async def test_wrong_password_is_401_problem():
     async with client() as http:
         await signup(http)
-        response = await http.post("/v1/auth/token", data={"username": "nobody@example.test", "password": "x" * 9})
+        response = await http.post(
+            "/v1/auth/token", data={"username": "nobody@example.test", "password": "x" * 9}
+        )
         assert response.status_code == 401
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["code"] == "invalid_credentials"
@@ -31,7 +33,9 @@ async def test_refresh_rotates_and_old_token_reuse_revokes_the_family():
         _, _ = await company.user("rep")
         email = (await http.get("/v1/me", headers=company.admin)).json()["user"]["email"]
         first = await login(http, email)
-        second = (await http.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})).json()
+        second = (
+            await http.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+        ).json()
         assert second["refresh_token"] != first["refresh_token"]
         third = await http.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
         assert third.status_code == 200
@@ -40,7 +44,9 @@ async def test_refresh_rotates_and_old_token_reuse_revokes_the_family():
         reused = await http.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
         assert reused.status_code == 401
         assert reused.json()["code"] == "refresh_token_reused"
-        latest = await http.post("/v1/auth/refresh", json={"refresh_token": third.json()["refresh_token"]})
+        latest = await http.post(
+            "/v1/auth/refresh", json={"refresh_token": third.json()["refresh_token"]}
+        )
         assert latest.status_code == 401
 
 
@@ -54,9 +60,13 @@ async def test_retrying_the_previous_refresh_within_grace_returns_the_same_pair(
         assert retry.status_code == 200
         assert retry.json() == answer.json()
         # And the new pair still works afterwards: the rep was not logged out.
-        after = await http.post("/v1/auth/refresh", json={"refresh_token": answer.json()["refresh_token"]})
+        after = await http.post(
+            "/v1/auth/refresh", json={"refresh_token": answer.json()["refresh_token"]}
+        )
         assert after.status_code == 200
-        assert (await http.get("/v1/me", headers=bearer(after.json()["access_token"]))).status_code == 200
+        assert (
+            await http.get("/v1/me", headers=bearer(after.json()["access_token"]))
+        ).status_code == 200
 
 
 async def test_logout_revokes_the_refresh_token():
@@ -64,8 +74,12 @@ async def test_logout_revokes_the_refresh_token():
         company = await signup(http)
         email = (await http.get("/v1/me", headers=company.admin)).json()["user"]["email"]
         pair = await login(http, email)
-        assert (await http.post("/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})).status_code == 204
-        response = await http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert (
+            await http.post("/v1/auth/logout", json={"refresh_token": pair["refresh_token"]})
+        ).status_code == 204
+        response = await http.post(
+            "/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+        )
         assert response.status_code == 401
         assert response.json()["code"] == "invalid_refresh_token"
 
@@ -85,7 +99,9 @@ async def test_wrong_audience_and_alg_none_are_refused():
         company = await signup(http)
         claims = jwt.decode(company.admin_token, options={"verify_signature": False})
         settings = get_settings()
-        wrong_audience = jwt.encode({**claims, "aud": "someone-else"}, settings.secret_key, algorithm="HS256")
+        wrong_audience = jwt.encode(
+            {**claims, "aud": "someone-else"}, settings.secret_key, algorithm="HS256"
+        )
         response = await http.get("/v1/me", headers=bearer(wrong_audience))
         assert response.status_code == 401
         assert response.json()["code"] == "invalid_token"
@@ -107,7 +123,9 @@ async def test_deactivated_user_is_401_and_refresh_tokens_die():
         me = await http.get("/v1/me", headers=rep)
         assert me.status_code == 401
         assert me.json()["code"] == "user_deactivated"
-        assert (await http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
+        assert (
+            await http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        ).status_code == 401
         relogin = await http.post("/v1/auth/token", data={"username": email, "password": PASSWORD})
         assert relogin.status_code == 401
 
@@ -125,7 +143,9 @@ async def test_password_change_revokes_old_tokens():
         )
         assert changed.status_code == 204
         assert (await http.get("/v1/me", headers=rep)).json()["code"] == "token_revoked"
-        assert (await http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})).status_code == 401
+        assert (
+            await http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        ).status_code == 401
         assert (await login(http, email, "a-new-password-123"))["access_token"]
 
 
@@ -135,7 +155,10 @@ async def test_login_is_rate_limited_with_retry_after():
         limit = get_settings().login_rate_limit
         statuses = []
         for _ in range(limit + 1):
-            response = await http.post("/v1/auth/token", data={"username": "victim@example.test", "password": "guess-guess"})
+            response = await http.post(
+                "/v1/auth/token",
+                data={"username": "victim@example.test", "password": "guess-guess"},
+            )
             statuses.append(response.status_code)
         assert statuses[:limit] == [401] * limit
         assert statuses[-1] == 429

@@ -34,7 +34,9 @@ async def test_validation_failure_is_422_with_field_errors():
 
 async def test_malformed_json_is_422_not_500():
     async with client() as http:
-        response = await http.post("/v1/signup", content=b"{not json", headers={"content-type": "application/json"})
+        response = await http.post(
+            "/v1/signup", content=b"{not json", headers={"content-type": "application/json"}
+        )
         assert response.status_code == 422
         assert response.json()["code"] == "validation_failed"
 

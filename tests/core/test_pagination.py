@@ -39,7 +39,9 @@ async def test_limit_out_of_range_is_422(limit):
 async def test_garbage_cursor_is_422_invalid_cursor():
     async with client() as http:
         company = await signup(http)
-        response = await http.get("/v1/departments", params={"cursor": "nonsense!"}, headers=company.admin)
+        response = await http.get(
+            "/v1/departments", params={"cursor": "nonsense!"}, headers=company.admin
+        )
         assert response.status_code == 422
         assert response.json()["code"] == "invalid_cursor"
 

@@ -1,10 +1,12 @@
-from scripts.export_openapi import TARGET, render
 from app.main import app
+from scripts.export_openapi import TARGET, render
 from tests.helpers import client
 
 
 def test_committed_openapi_matches_the_served_schema():
-    assert TARGET.read_text(encoding="utf-8") == render(), "run `make openapi` and commit openapi/openapi.json"
+    assert TARGET.read_text(encoding="utf-8") == render(), (
+        "run `make openapi` and commit openapi/openapi.json"
+    )
 
 
 def test_every_operation_has_summary_tags_and_documented_errors():

@@ -1,10 +1,9 @@
 import asyncio
 
 from app.core.redis import get_redis
-from app.ops.service import HEARTBEAT_KEY
+from app.ops.service import HEARTBEAT_KEY, record_run
 from tests.helpers import client, signup
 from workers.jobs.housekeeping import housekeeping
-from app.ops.service import record_run
 
 
 async def test_healthz_is_ok():
@@ -23,8 +22,9 @@ async def test_readyz_reports_database_migrations_and_redis():
 
 
 async def test_readyz_is_503_problem_when_redis_is_unreachable(monkeypatch):
-    from app.core import redis as redis_module
     from redis.asyncio import Redis
+
+    from app.core import redis as redis_module
 
     monkeypatch.setattr(redis_module, "_client", Redis.from_url("redis://127.0.0.1:1/0"))
     async with client() as http:

@@ -8,7 +8,12 @@ async def test_signup_creates_company_root_department_and_admin():
     async with client() as http:
         response = await http.post(
             "/v1/signup",
-            json={"company_name": "华联", "admin_name": "王", "email": "Boss@Example.test", "password": PASSWORD},
+            json={
+                "company_name": "华联",
+                "admin_name": "王",
+                "email": "Boss@Example.test",
+                "password": PASSWORD,
+            },
         )
         assert response.status_code == 201
         body = response.json()
@@ -16,7 +21,12 @@ async def test_signup_creates_company_root_department_and_admin():
         assert body["user"]["role"] == "admin" and body["user"]["email"] == "boss@example.test"
         again = await http.post(
             "/v1/signup",
-            json={"company_name": "Other", "admin_name": "X", "email": "boss@example.test", "password": PASSWORD},
+            json={
+                "company_name": "Other",
+                "admin_name": "X",
+                "email": "boss@example.test",
+                "password": PASSWORD,
+            },
         )
         assert again.status_code == 409 and again.json()["code"] == "email_taken"
 
@@ -25,8 +35,13 @@ async def test_signup_rejects_unknown_time_zone():
     async with client() as http:
         response = await http.post(
             "/v1/signup",
-            json={"company_name": "X", "admin_name": "X", "email": "x@example.test", "password": PASSWORD,
-                  "time_zone": "Mars/Olympus"},
+            json={
+                "company_name": "X",
+                "admin_name": "X",
+                "email": "x@example.test",
+                "password": PASSWORD,
+                "time_zone": "Mars/Olympus",
+            },
         )
         assert response.status_code == 422
 
@@ -38,7 +53,12 @@ async def test_signup_can_be_turned_off(monkeypatch):
         async with client() as http:
             response = await http.post(
                 "/v1/signup",
-                json={"company_name": "X", "admin_name": "X", "email": "x@example.test", "password": PASSWORD},
+                json={
+                    "company_name": "X",
+                    "admin_name": "X",
+                    "email": "x@example.test",
+                    "password": PASSWORD,
+                },
             )
             assert response.status_code == 403 and response.json()["code"] == "signup_disabled"
     finally:
@@ -73,12 +93,16 @@ async def test_manager_sees_users_of_the_subtree_not_of_a_sibling():
         _, manager = await company.user("manager", east)
         deep_rep, _ = await company.user("rep", east_team)
         sibling_rep, _ = await company.user("rep", west)
-        listed = (await http.get("/v1/users", params={"limit": 100}, headers=manager)).json()["items"]
+        listed = (await http.get("/v1/users", params={"limit": 100}, headers=manager)).json()[
+            "items"
+        ]
         ids = {u["id"] for u in listed}
         assert deep_rep in ids and sibling_rep not in ids
         assert (await http.get(f"/v1/users/{deep_rep}", headers=manager)).status_code == 200
         assert (await http.get(f"/v1/users/{sibling_rep}", headers=manager)).status_code == 404
-        departments = {d["id"] for d in (await http.get("/v1/departments", headers=manager)).json()["items"]}
+        departments = {
+            d["id"] for d in (await http.get("/v1/departments", headers=manager)).json()["items"]
+        }
         assert departments == {east, east_team}
 
 
@@ -91,12 +115,16 @@ async def test_moving_a_department_moves_its_subtree_and_cycles_are_refused():
         _, west_manager = await company.user("manager", west)
         rep, _ = await company.user("rep", team)
         assert (await http.get(f"/v1/users/{rep}", headers=west_manager)).status_code == 404
-        moved = await http.patch(f"/v1/departments/{east}", json={"parent_id": west}, headers=company.admin)
+        moved = await http.patch(
+            f"/v1/departments/{east}", json={"parent_id": west}, headers=company.admin
+        )
         assert moved.status_code == 200 and moved.json()["depth"] == 2
         assert (await http.get(f"/v1/users/{rep}", headers=west_manager)).status_code == 200
         team_after = (await http.get(f"/v1/departments/{team}", headers=company.admin)).json()
         assert team_after["depth"] == 3
-        cycle = await http.patch(f"/v1/departments/{west}", json={"parent_id": team}, headers=company.admin)
+        cycle = await http.patch(
+            f"/v1/departments/{west}", json={"parent_id": team}, headers=company.admin
+        )
         assert cycle.status_code == 409 and cycle.json()["code"] == "department_cycle"
 
 
@@ -106,9 +134,17 @@ async def test_stale_if_match_on_department_is_412():
         east = await company.department("East")
         got = await http.get(f"/v1/departments/{east}", headers=company.admin)
         etag = got.headers["etag"]
-        ok = await http.patch(f"/v1/departments/{east}", json={"name": "East 2"}, headers=company.admin | {"If-Match": etag})
+        ok = await http.patch(
+            f"/v1/departments/{east}",
+            json={"name": "East 2"},
+            headers=company.admin | {"If-Match": etag},
+        )
         assert ok.status_code == 200
-        stale = await http.patch(f"/v1/departments/{east}", json={"name": "East 3"}, headers=company.admin | {"If-Match": etag})
+        stale = await http.patch(
+            f"/v1/departments/{east}",
+            json={"name": "East 3"},
+            headers=company.admin | {"If-Match": etag},
+        )
         assert stale.status_code == 412 and stale.json()["code"] == "version_mismatch"
 
 
@@ -124,7 +160,12 @@ async def test_department_with_active_users_cannot_be_deactivated():
         assert done.status_code == 200 and done.json()["active"] is False
         joining = await http.post(
             "/v1/users",
-            json={"email": "late@example.test", "name": "Late", "password": PASSWORD, "department_id": east},
+            json={
+                "email": "late@example.test",
+                "name": "Late",
+                "password": PASSWORD,
+                "department_id": east,
+            },
             headers=company.admin,
         )
         assert joining.status_code == 422 and joining.json()["code"] == "unknown_department"
@@ -136,7 +177,9 @@ async def test_admin_moves_and_promotes_a_user():
         east = await company.department("East")
         rep, _ = await company.user("rep")
         response = await http.patch(
-            f"/v1/users/{rep}", json={"department_id": east, "role": "manager"}, headers=company.admin
+            f"/v1/users/{rep}",
+            json={"department_id": east, "role": "manager"},
+            headers=company.admin,
         )
         assert response.status_code == 200
         assert response.json()["department_id"] == east and response.json()["role"] == "manager"
@@ -163,5 +206,7 @@ async def test_create_user_refuses_extra_fields_and_keeps_client_id():
 async def test_admin_cannot_deactivate_themselves():
     async with client() as http:
         company = await signup(http)
-        response = await http.post(f"/v1/users/{company.admin_id}/deactivate", headers=company.admin)
+        response = await http.post(
+            f"/v1/users/{company.admin_id}/deactivate", headers=company.admin
+        )
         assert response.status_code == 409 and response.json()["code"] == "cannot_deactivate_self"

@@ -49,9 +49,14 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             assert response.status_code == 404, (method, url, response.status_code, response.text)
             assert response.json()["code"] == "not_found"
             random_url = re.sub(r"[0-9a-f-]{36}", str(uuid.uuid4()), url)
-            random_response = await http.request(method, random_url, json=json_body, headers=b.admin)
+            random_response = await http.request(
+                method, random_url, json=json_body, headers=b.admin
+            )
             assert random_response.status_code == 404
-            assert random_response.json() == {**response.json(), "instance": random_response.json()["instance"]}
+            assert random_response.json() == {
+                **response.json(),
+                "instance": random_response.json()["instance"],
+            }
             checked += 1
         assert checked >= 6
         # Company A's records are untouched.
@@ -67,7 +72,8 @@ async def test_list_endpoints_never_show_another_companys_rows():
         a_user, _ = await a.user("rep", a_department)
         a_ids = {a.id, a_department, a_user, a.admin_id, a.root_department_id}
         list_paths = [
-            path for path, operations in app.openapi()["paths"].items()
+            path
+            for path, operations in app.openapi()["paths"].items()
             if "get" in operations and "{" not in path and path.startswith("/v1/")
         ]
         assert "/v1/users" in list_paths and "/v1/departments" in list_paths

@@ -22,15 +22,14 @@ async def housekeeping(counts: dict[str, int]) -> None:
     counts.update(idempotency_purged=0, refresh_tokens_purged=0)
     async with session_factory()() as session:
         while True:
-            expired = (
-                delete(IdempotencyRecord)
-                .where(IdempotencyRecord.scope.in_(
+            expired = delete(IdempotencyRecord).where(
+                IdempotencyRecord.scope.in_(
                     IdempotencyRecord.__table__.select()
                     .with_only_columns(IdempotencyRecord.scope)
                     .where(IdempotencyRecord.expires_at <= at)
                     .limit(BATCH)
                     .scalar_subquery()
-                ))
+                )
             )
             purged = (await session.execute(expired)).rowcount
             await session.commit()
