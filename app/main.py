@@ -11,8 +11,12 @@ from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.redis import close_redis
+from app.customers import ownership as customer_ownership
+from app.customers.pool_router import router as pool_router
+from app.customers.router import router as customers_router
 from app.db import dispose_engine
 from app.ops.router import router as ops_router
+from app.org import service as org_service
 from app.org.router import router as org_router
 
 DESCRIPTION = """
@@ -32,6 +36,14 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await close_redis()
 
 
+def install_hooks() -> None:
+    """Cross-package reactions: a new company gets its pools; a leaver's customers move on."""
+    if customer_ownership.on_signup not in org_service.signup_hooks:
+        org_service.signup_hooks.append(customer_ownership.on_signup)
+    if customer_ownership.on_user_deactivated not in org_service.deactivation_hooks:
+        org_service.deactivation_hooks.append(customer_ownership.on_user_deactivated)
+
+
 def create_app() -> FastAPI:
     """The ASGI application."""
     settings = get_settings()
@@ -43,9 +55,10 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_hooks()
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    for router in (ops_router, auth_router, org_router):
+    for router in (ops_router, auth_router, org_router, customers_router, pool_router):
         app.include_router(router)
     return app
 

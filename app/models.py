@@ -2,8 +2,32 @@
 
 from app.auth.models import RefreshToken
 from app.core.idempotency_models import IdempotencyRecord
+from app.customers.models import (
+    Collaborator,
+    Contact,
+    Customer,
+    Deal,
+    OwnershipEvent,
+    Pool,
+    PoolSettings,
+)
 from app.db import Base
 from app.ops.models import JobRun
 from app.org.models import Company, Department, User
 
-__all__ = ["Base", "Company", "Department", "IdempotencyRecord", "JobRun", "RefreshToken", "User"]
+__all__ = [
+    "Base",
+    "Collaborator",
+    "Contact",
+    "Customer",
+    "Deal",
+    "OwnershipEvent",
+    "Pool",
+    "PoolSettings",
+    "Company",
+    "Department",
+    "IdempotencyRecord",
+    "JobRun",
+    "RefreshToken",
+    "User",
+]

@@ -36,7 +36,7 @@ class Company:
     admin_id: str
     admin_token: str
     admin_email: str
-    tokens: dict[str, str] = field(default_factory=dict)
+    emails: dict[str, str] = field(default_factory=dict)
 
     @property
     def admin(self) -> dict[str, str]:
@@ -74,7 +74,12 @@ class Company:
         )
         assert response.status_code == 201, response.text
         tokens = await login(self.http, email)
+        self.emails[response.json()["id"]] = email
         return response.json()["id"], bearer(tokens["access_token"])
+
+    async def relogin(self, user_id: str) -> dict[str, str]:
+        """Fresh auth headers for a user made by `user()` (after the clock moved on)."""
+        return bearer((await login(self.http, self.emails[user_id]))["access_token"])
 
 
 async def signup(

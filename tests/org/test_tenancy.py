@@ -8,8 +8,21 @@ from tests.helpers import client, signup
 
 # Path parameter → which of company A's records to aim at. A new route with a new
 # parameter fails test_every_path_parameter_is_covered until it is added here.
-PARAMETER_TARGETS = {"department_id": "department", "user_id": "user"}
-NOT_TENANT_IDS = {"name"}  # /v1/admin/jobs/{name}: job names are global, not records
+PARAMETER_TARGETS = {
+    "department_id": "department",
+    "user_id": "user",
+    "customer_id": "customer",
+    "contact_id": "contact",
+    "pool_id": "pool",
+}
+NOT_TENANT_IDS = {"name"}
+# Valid bodies, so a 404 cannot hide behind a 422 (user ids filled in at run time).
+BODIES = {
+    "/v1/customers/{customer_id}/collaborators": {"user_id": "{b_user}", "role": "technical"},
+    "/v1/customers/{customer_id}/release": {"reason": "tenancy check"},
+    "/v1/customers/{customer_id}/transfer": {"to_user_id": "{b_user}"},
+    "/v1/customers/{customer_id}/contacts": {"name": "Wang"},
+}  # /v1/admin/jobs/{name}: job names are global, not records
 
 
 def id_routes() -> list[tuple[str, str]]:
@@ -23,7 +36,7 @@ def id_routes() -> list[tuple[str, str]]:
 
 
 def test_every_path_parameter_is_covered():
-    assert len(id_routes()) >= 7
+    assert len(id_routes()) >= 25
     for _, path in id_routes():
         for parameter in re.findall(r"{(\w+)}", path):
             assert parameter in PARAMETER_TARGETS or parameter in NOT_TENANT_IDS, path
@@ -34,8 +47,28 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
         a = await signup(http, "Company A")
         b = await signup(http, "Company B")
         a_department = await a.department("A East")
-        a_user, _ = await a.user("rep", a_department)
-        targets = {"department": a_department, "user": a_user}
+        a_user, a_rep = await a.user("rep", a_department)
+        customer = (await http.post("/v1/customers", json={"name": "A Co"}, headers=a_rep)).json()
+        contact = (
+            await http.post(
+                f"/v1/customers/{customer['id']}/contacts", json={"name": "Wang"}, headers=a_rep
+            )
+        ).json()
+        pool = (
+            await http.post("/v1/pools", json={"name": "SH", "regions": ["上海"]}, headers=a.admin)
+        ).json()
+        await http.post(
+            f"/v1/customers/{customer['id']}/collaborators",
+            json={"user_id": a_user, "role": "technical"},
+            headers=a.admin,
+        )
+        targets = {
+            "department": a_department,
+            "user": a_user,
+            "customer": customer["id"],
+            "contact": contact["id"],
+            "pool": pool["id"],
+        }
         checked = 0
         for method, path in id_routes():
             parameters = re.findall(r"{(\w+)}", path)
@@ -44,7 +77,10 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             url = path
             for parameter in parameters:
                 url = url.replace("{" + parameter + "}", targets[PARAMETER_TARGETS[parameter]])
-            json_body = {} if method in {"POST", "PATCH", "PUT"} else None
+            json_body = None
+            if method in {"POST", "PATCH", "PUT"}:
+                template = BODIES.get(path, {}) if method == "POST" else {}
+                json_body = {k: v.replace("{b_user}", b.admin_id) for k, v in template.items()}
             response = await http.request(method, url, json=json_body, headers=b.admin)
             assert response.status_code == 404, (method, url, response.status_code, response.text)
             assert response.json()["code"] == "not_found"
@@ -58,7 +94,7 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
                 "instance": random_response.json()["instance"],
             }
             checked += 1
-        assert checked >= 6
+        assert checked >= 20
         # Company A's records are untouched.
         user = await http.get(f"/v1/users/{a_user}", headers=a.admin)
         assert user.json()["is_active"] is True
@@ -69,8 +105,23 @@ async def test_list_endpoints_never_show_another_companys_rows():
         a = await signup(http, "Company A")
         b = await signup(http, "Company B")
         a_department = await a.department("A East")
-        a_user, _ = await a.user("rep", a_department)
-        a_ids = {a.id, a_department, a_user, a.admin_id, a.root_department_id}
+        a_user, a_rep = await a.user("rep", a_department)
+        customer = (await http.post("/v1/customers", json={"name": "A Co"}, headers=a_rep)).json()
+        pooled = (
+            await http.post(
+                "/v1/customers", json={"name": "A Pool", "in_pool": True}, headers=a.admin
+            )
+        ).json()
+        a_ids = {
+            a.id,
+            a_department,
+            a_user,
+            a.admin_id,
+            a.root_department_id,
+            customer["id"],
+            pooled["id"],
+            customer["pool_id"],
+        }
         list_paths = [
             path
             for path, operations in app.openapi()["paths"].items()

@@ -1,0 +1,96 @@
+"""Who may see and do what with a customer: the one visibility rule and the access check."""
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.errors import ProblemError, not_found
+from app.customers.models import Collaborator, Customer
+from app.org.models import Department, User
+
+
+def _subtree_user_ids(principal: Principal):  # noqa: ANN202 - a scalar subquery
+    return (
+        select(User.id)
+        .join(Department, Department.id == User.department_id)
+        .where(
+            User.company_id == principal.company_id,
+            Department.path.startswith(principal.department_path or "", autoescape=True),
+        )
+    )
+
+
+def customer_visibility(principal: Principal) -> ColumnElement[bool]:
+    """The one visibility rule for customers (used by get, list, pool, nearby, search).
+
+    Rep: own + collaborating + the pool. Manager: also everything owned in the department
+    subtree. Admin: the whole company. Deleted customers are invisible to everyone.
+    """
+    base = (Customer.company_id == principal.company_id) & Customer.deleted_at.is_(None)
+    if principal.is_admin:
+        return base
+    collaborating = exists().where(
+        Collaborator.customer_id == Customer.id, Collaborator.user_id == principal.user_id
+    )
+    visible = (Customer.owner_id == principal.user_id) | Customer.owner_id.is_(None) | collaborating
+    if principal.is_manager and principal.department_path:
+        visible = visible | Customer.owner_id.in_(_subtree_user_ids(principal))
+    return base & visible
+
+
+@dataclass(frozen=True)
+class Access:
+    """What the caller is to one visible customer."""
+
+    customer: Customer
+    is_owner: bool
+    is_collaborator: bool
+    manages_owner: bool  # admin, or a manager whose subtree holds the owner
+
+    @property
+    def can_edit(self) -> bool:
+        return self.is_owner or self.is_collaborator or self.manages_owner
+
+    @property
+    def can_direct(self) -> bool:
+        """Release, delete, add collaborators: the owner or someone above them."""
+        return self.is_owner or self.manages_owner
+
+
+async def load_customer(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, *, lock: bool = False
+) -> Access:
+    """A visible customer with the caller's relation to it, or 404."""
+    stmt = select(Customer).where(Customer.id == customer_id, customer_visibility(principal))
+    if lock:
+        stmt = stmt.with_for_update(of=Customer)
+    customer = (await session.execute(stmt)).scalar_one_or_none()
+    if customer is None:
+        raise not_found("customer")
+    is_owner = customer.owner_id == principal.user_id
+    is_collaborator = bool(
+        await session.scalar(
+            select(
+                exists().where(
+                    Collaborator.customer_id == customer.id,
+                    Collaborator.user_id == principal.user_id,
+                )
+            )
+        )
+    )
+    manages = principal.is_admin
+    if not manages and principal.is_manager and principal.department_path:
+        if customer.owner_id is None:
+            manages = True  # managers act on pool customers (assign, edit)
+        else:
+            in_subtree = _subtree_user_ids(principal).where(User.id == customer.owner_id)
+            manages = await session.scalar(in_subtree) is not None
+    return Access(customer, is_owner, is_collaborator, manages)
+
+
+def forbid(detail: str, code: str = "forbidden") -> ProblemError:
+    """403 for a visible customer the caller may not act on this way."""
+    return ProblemError(403, code, detail)

@@ -1,0 +1,89 @@
+"""Query parameters of customer lists, parsed once for /customers and /pool/customers."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from fastapi import Query
+
+from app.core.errors import ProblemError
+from app.core.geo import CRS, to_wgs84
+from app.customers.schemas import Status, Tier
+
+MAX_RADIUS_M = 50_000
+
+
+def _invalid(name: str, message: str) -> ProblemError:
+    return ProblemError(
+        422,
+        "validation_failed",
+        message,
+        errors=[{"loc": ["query", name], "msg": message, "type": "value_error"}],
+    )
+
+
+def customer_filters(
+    owner: str | None = Query(None, description="`me` or a user id."),
+    industry: str | None = Query(None, max_length=100),
+    size: str | None = Query(None, max_length=50),
+    tier: Tier | None = Query(None),
+    status: Status | None = Query(None),
+    region: str | None = Query(None, max_length=100),
+    q: str | None = Query(None, max_length=100, description="Name contains."),
+    tag: str | None = Query(None, max_length=50),
+    cf: list[str] = Query([], description="Custom field equals: `key:value` (repeatable)."),
+    near: str | None = Query(None, description="`lat,lng` — only customers within radius_m."),
+    radius_m: float = Query(1000, gt=0, le=MAX_RADIUS_M),
+    near_crs: CRS = Query(CRS.WGS84, description="CRS of `near`."),
+) -> dict[str, Any]:
+    """Dependency: the shared customer list filters, validated."""
+    filters: dict[str, Any] = {
+        "industry": industry,
+        "size": size,
+        "tier": tier,
+        "status": status,
+        "region": region,
+        "q": q,
+        "tag": tag,
+    }
+    if owner is not None:
+        if owner == "me":
+            filters["owner"] = "me"
+        else:
+            try:
+                filters["owner"] = uuid.UUID(owner)
+            except ValueError as exc:
+                raise _invalid("owner", "owner is `me` or a user id") from exc
+    custom: dict[str, str] = {}
+    for item in cf:
+        key, separator, value = item.partition(":")
+        if not separator or not key:
+            raise _invalid("cf", "custom field filters look like key:value")
+        custom[key] = value
+    filters["custom"] = custom
+    if near is not None:
+        try:
+            lat_text, lng_text = near.split(",")
+            lat, lng = float(lat_text), float(lng_text)
+            if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+                raise ValueError
+        except ValueError as exc:
+            raise _invalid("near", "near is `lat,lng` in degrees") from exc
+        lat, lng = to_wgs84(lat, lng, near_crs)
+        filters["near"] = (lat, lng, radius_m)
+    return filters
+
+
+def pool_filters(
+    pool_id: uuid.UUID | None = Query(None),
+    previous_owner: uuid.UUID | None = Query(None),
+    recycled_since: datetime | None = Query(None, description="Recycled (not released) since."),
+) -> dict[str, Any]:
+    """Dependency: the pool-only filters."""
+    if recycled_since is not None and recycled_since.tzinfo is None:
+        raise _invalid("recycled_since", "give a time zone (e.g. Z)")
+    return {
+        "pool_id": pool_id,
+        "previous_owner_id": previous_owner,
+        "recycled_since": recycled_since,
+    }

@@ -1,0 +1,252 @@
+"""Customers, contacts, collaborators, ownership history, pools and pool settings."""
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    CheckConstraint,
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, created_at_column, updated_at_column, uuid_pk
+
+STATUSES = ("prospect", "active", "won", "lost")
+OWNERSHIP_KINDS = ("created", "claimed", "released", "recycled", "transferred", "assigned")
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    __table_args__ = (
+        CheckConstraint("status IN ('prospect', 'active', 'won', 'lost')", name="status"),
+        CheckConstraint("tier IS NULL OR tier IN ('A', 'B', 'C')", name="tier"),
+        # Duplicate check (查重) is enforced here, so concurrent creates cannot both win.
+        Index(
+            "uq_customers_company_name",
+            "company_id",
+            "name_normalized",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "uq_customers_company_phone",
+            "company_id",
+            "phone_normalized",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL AND phone_normalized IS NOT NULL"),
+        ),
+        Index(
+            "ix_customers_owner",
+            "company_id",
+            "owner_id",
+            "created_at",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_customers_pool",
+            "company_id",
+            "pool_id",
+            "created_at",
+            "id",
+            postgresql_where=text("deleted_at IS NULL AND owner_id IS NULL"),
+        ),
+        Index(
+            "ix_customers_recycle_at",
+            "recycle_at",
+            postgresql_where=text("recycle_at IS NOT NULL AND deleted_at IS NULL"),
+        ),
+        Index("ix_customers_company_created", "company_id", "created_at", "id"),
+        Index("ix_customers_location", "location", postgresql_using="gist"),
+        Index("ix_customers_custom_fields", "custom_fields", postgresql_using="gin"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    name_normalized: Mapped[str] = mapped_column(String(200))
+    industry: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[str | None] = mapped_column(String(50))
+    tier: Mapped[str | None] = mapped_column(String(1))
+    source: Mapped[str | None] = mapped_column(String(100))
+    region: Mapped[str | None] = mapped_column(String(100))
+    address: Mapped[str | None] = mapped_column(String(500))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    # Derived from latitude/longitude by PostgreSQL, so the two can never disagree.
+    location: Mapped[Any] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False),
+        Computed(
+            "(ST_SetSRID(ST_MakePoint(longitude, latitude), 4326))::geography",
+            persisted=True,
+        ),
+        nullable=True,
+    )
+    phone: Mapped[str | None] = mapped_column(String(50))
+    phone_normalized: Mapped[str | None] = mapped_column(String(50))
+    status: Mapped[str] = mapped_column(String(16), server_default="prospect")
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default=text("'{}'"))
+    custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    # The pool whose rules govern the customer (and that it sits in while unowned).
+    pool_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pools.id"))
+    claimed_at: Mapped[datetime | None]
+    last_followup_at: Mapped[datetime | None]
+    next_followup_at: Mapped[datetime | None]
+    last_deal_at: Mapped[datetime | None]
+    recycle_at: Mapped[datetime | None]
+    recycle_reason: Mapped[str | None] = mapped_column(String(16))
+    pooled_at: Mapped[datetime | None]
+    pool_reason: Mapped[str | None] = mapped_column(String(500))
+    pool_entry_kind: Mapped[str | None] = mapped_column(String(16))
+    previous_owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    create_request_hash: Mapped[str | None] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class Contact(Base):
+    __tablename__ = "customer_contacts"
+    __table_args__ = (Index("ix_customer_contacts_customer", "customer_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str | None] = mapped_column(String(200))
+    phones: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default=text("'{}'"))
+    email: Mapped[str | None] = mapped_column(String(320))
+    birthday: Mapped[date | None]
+    is_primary: Mapped[bool] = mapped_column(server_default=text("false"))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class Collaborator(Base):
+    __tablename__ = "customer_collaborators"
+    __table_args__ = (Index("ix_customer_collaborators_user", "user_id", "customer_id"),)
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(50))
+    added_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class OwnershipEvent(Base):
+    """Every change of owner, with actor (null = system) and reason."""
+
+    __tablename__ = "ownership_events"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('created', 'claimed', 'released', 'recycled', 'transferred', 'assigned')",
+            name="kind",
+        ),
+        Index("ix_ownership_events_customer", "customer_id", "created_at", "id"),
+        Index("ix_ownership_events_claims", "company_id", "to_user_id", "kind", "created_at"),
+        Index("ix_ownership_events_losses", "customer_id", "from_user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    from_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    to_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    pool_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pools.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Deal(Base):
+    """A closed deal on a customer: moves the no-deal clock."""
+
+    __tablename__ = "customer_deals"
+    __table_args__ = (Index("ix_customer_deals_customer", "customer_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    note: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime]
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Pool(Base):
+    """A public pool (公海) with its own recycle and claim rules."""
+
+    __tablename__ = "pools"
+    __table_args__ = (
+        Index(
+            "uq_pools_company_default",
+            "company_id",
+            unique=True,
+            postgresql_where=text("is_default AND deleted_at IS NULL"),
+        ),
+        CheckConstraint(
+            "no_followup_days IS NULL OR no_followup_days > 0", name="no_followup_days"
+        ),
+        CheckConstraint("no_deal_days IS NULL OR no_deal_days > 0", name="no_deal_days"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    is_default: Mapped[bool] = mapped_column(server_default=text("false"))
+    regions: Mapped[list[str]] = mapped_column(ARRAY(String(100)), server_default=text("'{}'"))
+    industries: Mapped[list[str]] = mapped_column(ARRAY(String(100)), server_default=text("'{}'"))
+    no_followup_days: Mapped[int | None] = mapped_column(Integer)
+    no_deal_days: Mapped[int | None] = mapped_column(Integer)
+    warning_days: Mapped[int] = mapped_column(Integer)
+    reclaim_cooldown_days: Mapped[int] = mapped_column(Integer)
+    daily_claim_limit: Mapped[int] = mapped_column(Integer)
+    claim_department_ids: Mapped[list[uuid.UUID]] = mapped_column(
+        ARRAY(Uuid()),
+        server_default=text("'{}'"),
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class PoolSettings(Base):
+    """Company-wide pool rules: holding cap (with per-department overrides), won exemption."""
+
+    __tablename__ = "pool_settings"
+
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+    holding_cap: Mapped[int] = mapped_column(Integer, server_default="20")
+    won_exempt: Mapped[bool] = mapped_column(server_default=text("true"))
+    # {"<department id>": cap}; the nearest ancestor with an entry wins.
+    department_caps: Mapped[dict[str, int]] = mapped_column(
+        JSONB, server_default=text("'{}'::jsonb")
+    )
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    updated_at: Mapped[datetime] = updated_at_column()

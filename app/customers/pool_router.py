@@ -1,0 +1,213 @@
+"""HTTP: the pool, claiming, pool rules and pools."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal, require_admin
+from app.core.concurrency import etag_for
+from app.core.errors import problem_responses
+from app.core.geo import CRS
+from app.core.pagination import Page, PageParams, page_params
+from app.customers import ownership, pools, service
+from app.customers.filters import customer_filters, pool_filters
+from app.customers.models import PoolSettings
+from app.customers.router import CRS_QUERY, customer_out
+from app.customers.schemas import (
+    CustomerOut,
+    DepartmentCap,
+    PoolCreate,
+    PoolOut,
+    PoolPreviewOut,
+    PoolRuleFields,
+    PoolRulesIn,
+    PoolRulesOut,
+    PoolUpdate,
+)
+from app.db import get_session
+
+router = APIRouter(tags=["pool"])
+
+
+def rules_out(settings: PoolSettings, response: Response | None = None) -> PoolRulesOut:
+    if response is not None:
+        response.headers["ETag"] = etag_for(settings.version)
+    caps = [
+        DepartmentCap(department_id=uuid.UUID(k), holding_cap=v)
+        for k, v in settings.department_caps.items()
+    ]
+    return PoolRulesOut(
+        holding_cap=settings.holding_cap,
+        won_exempt=settings.won_exempt,
+        department_caps=caps,
+        version=settings.version,
+    )
+
+
+@router.get(
+    "/v1/pool/customers",
+    response_model=Page[CustomerOut],
+    summary="Customers in the pool",
+    responses=problem_responses(401, 422),
+)
+async def list_pool_customers(
+    params: PageParams = Depends(page_params),
+    filters: dict[str, Any] = Depends(customer_filters),
+    extra: dict[str, Any] = Depends(pool_filters),
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[CustomerOut]:
+    """Each shows why it is there: `pool_entry_kind`, `pool_reason`, `previous_owner_id`."""
+    rows, next_cursor = await service.list_pool_customers(
+        session, principal, params, filters | extra
+    )
+    return Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/pool/customers/{customer_id}/claim",
+    response_model=CustomerOut,
+    summary="Claim from the pool",
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
+)
+async def claim_customer(
+    customer_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CustomerOut:
+    """409 `holding_cap_reached`, `customer_not_in_pool`, `reclaim_cooldown`; 429 on limit."""
+    return customer_out(await ownership.claim(session, principal, customer_id))
+
+
+@router.get(
+    "/v1/pool-rules",
+    response_model=PoolRulesOut,
+    summary="Company pool rules",
+    responses=problem_responses(401),
+)
+async def get_pool_rules(
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> PoolRulesOut:
+    """Holding cap (with department overrides) and whether won customers are exempt."""
+    return rules_out(await pools.get_rules(session, principal), response)
+
+
+@router.put(
+    "/v1/pool-rules",
+    response_model=PoolRulesOut,
+    summary="Set company pool rules",
+    responses=problem_responses(401, 403, 412, 422),
+)
+async def put_pool_rules(
+    body: PoolRulesIn,
+    response: Response,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> PoolRulesOut:
+    """Admin only. Changing the won exemption recomputes `recycle_at`."""
+    return rules_out(await pools.put_rules(session, principal, body, if_match), response)
+
+
+@router.get(
+    "/v1/pools",
+    response_model=list[PoolOut],
+    summary="List pools",
+    responses=problem_responses(401),
+)
+async def list_pools(
+    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
+) -> list[PoolOut]:
+    """The default pool first, then scoped pools."""
+    return [PoolOut.model_validate(p) for p in await pools.list_pools(session, principal)]
+
+
+@router.post(
+    "/v1/pools",
+    status_code=201,
+    response_model=PoolOut,
+    summary="Create a scoped pool",
+    responses=problem_responses(401, 403, 422),
+)
+async def create_pool(
+    body: PoolCreate,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> PoolOut:
+    """Admin only. Scoped by regions and/or industries; customers matching it follow its rules."""
+    return PoolOut.model_validate(await pools.create_pool(session, principal, body))
+
+
+@router.get(
+    "/v1/pools/{pool_id}",
+    response_model=PoolOut,
+    summary="Get a pool",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_pool(
+    pool_id: uuid.UUID,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> PoolOut:
+    """One pool with its rules."""
+    pool = await pools.get_pool(session, principal, pool_id)
+    response.headers["ETag"] = etag_for(pool.version)
+    return PoolOut.model_validate(pool)
+
+
+@router.patch(
+    "/v1/pools/{pool_id}",
+    response_model=PoolOut,
+    summary="Change a pool's scope or rules",
+    responses=problem_responses(401, 403, 404, 412, 422),
+)
+async def update_pool(
+    pool_id: uuid.UUID,
+    body: PoolUpdate,
+    response: Response,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> PoolOut:
+    """Admin only. `recycle_at` of the affected customers is recomputed in the same transaction."""
+    pool = await pools.update_pool(session, principal, pool_id, body, if_match)
+    response.headers["ETag"] = etag_for(pool.version)
+    return PoolOut.model_validate(pool)
+
+
+@router.delete(
+    "/v1/pools/{pool_id}",
+    status_code=204,
+    summary="Delete a scoped pool",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def delete_pool(
+    pool_id: uuid.UUID,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Admin only; its customers move to the default pool (which cannot be deleted)."""
+    await pools.delete_pool(session, principal, pool_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/pools/{pool_id}/preview",
+    response_model=PoolPreviewOut,
+    summary="Preview the effect of proposed rules",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def preview_pool(
+    pool_id: uuid.UUID,
+    body: PoolRuleFields,
+    principal: Principal = Depends(require_admin),
+    session: AsyncSession = Depends(get_session),
+) -> PoolPreviewOut:
+    """Admin only. How many customers would become due and when; changes nothing."""
+    return await pools.preview_pool(session, principal, pool_id, body)

@@ -1,0 +1,431 @@
+"""HTTP: customers, contacts, collaborators, release/transfer/deals, history."""
+
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal
+from app.core.concurrency import etag_for
+from app.core.errors import problem_responses
+from app.core.geo import CRS
+from app.core.location import location_out
+from app.core.pagination import Page, PageParams, page_params
+from app.customers import ownership, service
+from app.customers.filters import customer_filters
+from app.customers.models import Customer
+from app.customers.schemas import (
+    CollaboratorCreate,
+    CollaboratorOut,
+    ContactCreate,
+    ContactOut,
+    ContactUpdate,
+    CustomerCreate,
+    CustomerOut,
+    CustomerUpdate,
+    DealIn,
+    DealOut,
+    DuplicateCheck,
+    OwnershipEventOut,
+    ReleaseIn,
+    TimelineItem,
+    TransferIn,
+)
+from app.db import get_session
+
+router = APIRouter(tags=["customers"])
+CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
+
+
+def customer_out(
+    customer: Customer, crs: CRS = CRS.WGS84, response: Response | None = None
+) -> CustomerOut:
+    """The API view of a customer (location in the requested CRS)."""
+    if response is not None:
+        response.headers["ETag"] = etag_for(customer.version)
+    return CustomerOut(
+        id=customer.id,
+        name=customer.name,
+        industry=customer.industry,
+        size=customer.size,
+        tier=customer.tier,
+        source=customer.source,
+        region=customer.region,
+        address=customer.address,
+        location=location_out(customer.latitude, customer.longitude, crs),
+        phone=customer.phone,
+        status=customer.status,
+        tags=customer.tags or [],
+        custom_fields=customer.custom_fields or {},
+        owner_id=customer.owner_id,
+        in_pool=customer.owner_id is None,
+        pool_id=customer.pool_id,
+        claimed_at=customer.claimed_at,
+        last_followup_at=customer.last_followup_at,
+        next_followup_at=customer.next_followup_at,
+        last_deal_at=customer.last_deal_at,
+        recycle_at=customer.recycle_at,
+        recycle_reason=customer.recycle_reason,
+        pooled_at=customer.pooled_at,
+        pool_entry_kind=customer.pool_entry_kind,
+        pool_reason=customer.pool_reason,
+        previous_owner_id=customer.previous_owner_id,
+        version=customer.version,
+        created_at=customer.created_at,
+        updated_at=customer.updated_at,
+    )
+
+
+@router.get(
+    "/v1/customers",
+    response_model=Page[CustomerOut],
+    summary="List customers",
+    responses=problem_responses(401, 422),
+)
+async def list_customers(
+    params: PageParams = Depends(page_params),
+    filters: dict[str, Any] = Depends(customer_filters),
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[CustomerOut]:
+    """Visible customers, newest first: own, collaborating, the pool; managers add their subtree."""
+    rows, next_cursor = await service.list_customers(session, principal, params, filters)
+    return Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/customers",
+    status_code=201,
+    response_model=CustomerOut,
+    summary="Create a customer",
+    responses={
+        200: {"model": CustomerOut, "description": "Same client id and body: the existing one"},
+        **problem_responses(401, 409, 422),
+    },
+)
+async def create_customer(
+    body: CustomerCreate,
+    response: Response,
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CustomerOut:
+    """The caller becomes the owner (holding cap applies) unless `in_pool`. 409
+    `duplicate_customer` when the normalised name or phone matches an existing customer."""
+    customer, created = await service.create_customer(session, principal, body)
+    if not created:
+        response.status_code = 200
+    return customer_out(customer, crs, response)
+
+
+@router.get(
+    "/v1/customers/duplicates",
+    response_model=DuplicateCheck,
+    summary="Check for duplicates (查重)",
+    responses=problem_responses(401, 422),
+)
+async def check_duplicates(
+    name: str | None = Query(None, max_length=200),
+    phone: str | None = Query(None, max_length=50),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> DuplicateCheck:
+    """The same question the create endpoint asks, before saving."""
+    return DuplicateCheck(duplicates=await service.find_duplicates(session, principal, name, phone))
+
+
+@router.get(
+    "/v1/customers/{customer_id}",
+    response_model=CustomerOut,
+    summary="Get a customer",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_customer(
+    customer_id: uuid.UUID,
+    response: Response,
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CustomerOut:
+    """Shows when and why it would return to the pool (`recycle_at`, `recycle_reason`)."""
+    return customer_out(await service.get_customer(session, principal, customer_id), crs, response)
+
+
+@router.patch(
+    "/v1/customers/{customer_id}",
+    response_model=CustomerOut,
+    summary="Edit a customer",
+    responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
+)
+async def update_customer(
+    customer_id: uuid.UUID,
+    body: CustomerUpdate,
+    response: Response,
+    if_match: str | None = Header(None, description="The ETag you read (required)."),
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CustomerOut:
+    """`If-Match` required (428 without, 412 when stale). Owner and clocks are not writable."""
+    customer = await service.update_customer(session, principal, customer_id, body, if_match)
+    return customer_out(customer, crs, response)
+
+
+@router.delete(
+    "/v1/customers/{customer_id}",
+    status_code=204,
+    summary="Delete a customer (soft)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_customer(
+    customer_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """The owner or their managers; collaborators get 403."""
+    await service.delete_customer(session, principal, customer_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/customers/{customer_id}/release",
+    response_model=CustomerOut,
+    summary="Release to the pool",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def release_customer(
+    customer_id: uuid.UUID,
+    body: ReleaseIn,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CustomerOut:
+    """Reason required; `pool_id` names another pool. Collaborators get 403."""
+    return customer_out(await ownership.release(session, principal, customer_id, body))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/transfer",
+    response_model=CustomerOut,
+    summary="Transfer to a user",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def transfer_customer(
+    customer_id: uuid.UUID,
+    body: TransferIn,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CustomerOut:
+    """Managers (within their subtree) and admins; the target's cap applies unless an admin
+    sets `override_cap`. From the pool this is an assignment."""
+    return customer_out(await ownership.transfer(session, principal, customer_id, body))
+
+
+@router.post(
+    "/v1/customers/{customer_id}/deals",
+    status_code=201,
+    response_model=DealOut,
+    summary="Record a closed deal",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def record_deal(
+    customer_id: uuid.UUID,
+    body: DealIn,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> DealOut:
+    """Restarts the no-deal clock (and so `recycle_at`)."""
+    return DealOut.model_validate(
+        await ownership.record_deal(session, principal, customer_id, body)
+    )
+
+
+@router.get(
+    "/v1/customers/{customer_id}/ownership",
+    response_model=Page[OwnershipEventOut],
+    summary="Ownership history",
+    responses=problem_responses(401, 404, 422),
+)
+async def ownership_history(
+    customer_id: uuid.UUID,
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[OwnershipEventOut]:
+    """Every change of owner with actor (null = system) and reason, newest first."""
+    rows, next_cursor = await ownership.ownership_history(session, principal, customer_id, params)
+    return Page[OwnershipEventOut](
+        items=[OwnershipEventOut.model_validate(r) for r in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/v1/customers/{customer_id}/timeline",
+    response_model=Page[TimelineItem],
+    summary="Everything that happened to the customer",
+    responses=problem_responses(401, 404, 422),
+)
+async def customer_timeline(
+    customer_id: uuid.UUID,
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[TimelineItem]:
+    """Across all owners, newest first: so a new owner sees why the last one did not close."""
+    rows, next_cursor = await ownership.timeline(session, principal, customer_id, params)
+    items = [
+        TimelineItem(
+            kind=row.kind,
+            at=row.created_at,
+            actor_id=row.actor_id,
+            summary=row.text or row.kind,
+            data={
+                k: str(v)
+                for k, v in (
+                    ("from_user_id", row.from_user_id),
+                    ("to_user_id", row.to_user_id),
+                    ("amount", row.amount),
+                    ("id", row.id),
+                )
+                if v is not None
+            },
+        )
+        for row in rows
+    ]
+    return Page[TimelineItem](items=items, next_cursor=next_cursor)
+
+
+# ---------- contacts ----------
+
+
+@router.get(
+    "/v1/customers/{customer_id}/contacts",
+    response_model=Page[ContactOut],
+    summary="List contacts",
+    responses=problem_responses(401, 404, 422),
+)
+async def list_contacts(
+    customer_id: uuid.UUID,
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[ContactOut]:
+    """Contacts of a visible customer, newest first."""
+    rows, next_cursor = await service.list_contacts(session, principal, customer_id, params)
+    return Page[ContactOut](
+        items=[ContactOut.model_validate(c) for c in rows], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/v1/customers/{customer_id}/contacts",
+    status_code=201,
+    response_model=ContactOut,
+    summary="Add a contact",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_contact(
+    customer_id: uuid.UUID,
+    body: ContactCreate,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> ContactOut:
+    """Owner, collaborators and their managers. A retried client id returns the same contact."""
+    contact, created = await service.create_contact(session, principal, customer_id, body)
+    if not created:
+        response.status_code = 200
+    return ContactOut.model_validate(contact)
+
+
+@router.patch(
+    "/v1/customers/{customer_id}/contacts/{contact_id}",
+    response_model=ContactOut,
+    summary="Edit a contact",
+    responses=problem_responses(401, 403, 404, 412, 422),
+)
+async def update_contact(
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    body: ContactUpdate,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> ContactOut:
+    """`If-Match` optional (412 when stale)."""
+    contact = await service.update_contact(
+        session, principal, customer_id, contact_id, body, if_match
+    )
+    return ContactOut.model_validate(contact)
+
+
+@router.delete(
+    "/v1/customers/{customer_id}/contacts/{contact_id}",
+    status_code=204,
+    summary="Delete a contact",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_contact(
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Soft delete."""
+    await service.delete_contact(session, principal, customer_id, contact_id)
+    return Response(status_code=204)
+
+
+# ---------- collaborators ----------
+
+
+@router.get(
+    "/v1/customers/{customer_id}/collaborators",
+    response_model=list[CollaboratorOut],
+    summary="List collaborators",
+    responses=problem_responses(401, 404, 422),
+)
+async def list_collaborators(
+    customer_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> list[CollaboratorOut]:
+    """Colleagues working on the customer with the owner."""
+    rows = await ownership.list_collaborators(session, principal, customer_id)
+    return [CollaboratorOut.model_validate(c) for c in rows]
+
+
+@router.post(
+    "/v1/customers/{customer_id}/collaborators",
+    response_model=CollaboratorOut,
+    summary="Add a collaborator",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def add_collaborator(
+    customer_id: uuid.UUID,
+    body: CollaboratorCreate,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CollaboratorOut:
+    """The owner or their managers; adding the same user again updates the role."""
+    return CollaboratorOut.model_validate(
+        await ownership.add_collaborator(session, principal, customer_id, body)
+    )
+
+
+@router.delete(
+    "/v1/customers/{customer_id}/collaborators/{user_id}",
+    status_code=204,
+    summary="Remove a collaborator",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def remove_collaborator(
+    customer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """The owner or their managers (or the collaborator themselves)."""
+    await ownership.remove_collaborator(session, principal, customer_id, user_id)
+    return Response(status_code=204)

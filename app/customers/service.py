@@ -1,0 +1,459 @@
+"""Customers: create (with duplicate check and cap), read, list, edit, delete; contacts."""
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import now
+from app.core.concurrency import check_if_match
+from app.core.errors import ProblemError, not_found
+from app.core.pagination import PageParams, make_page, paginate
+from app.customers import rules
+from app.customers.access import Access, customer_visibility, forbid, load_customer
+from app.customers.models import Contact, Customer, OwnershipEvent, Pool
+from app.customers.pools import lock_holder_and_check_cap, pool_for, pool_settings, recycle_rules
+from app.customers.schemas import (
+    ContactCreate,
+    ContactUpdate,
+    CustomerCreate,
+    CustomerUpdate,
+    DuplicateMatch,
+)
+
+
+def _request_hash(data: CustomerCreate) -> str:
+    payload = data.model_dump(mode="json", exclude={"id"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+async def find_duplicates(
+    session: AsyncSession,
+    principal: Principal,
+    name: str | None,
+    phone: str | None,
+    exclude_id: uuid.UUID | None = None,
+) -> list[DuplicateMatch]:
+    """Customers of the company whose normalised name or phone matches (查重)."""
+    name_key = rules.normalise_name(name) if name else None
+    phone_key = rules.normalise_phone(phone)
+    conditions = []
+    if name_key:
+        conditions.append(Customer.name_normalized == name_key)
+    if phone_key:
+        conditions.append(Customer.phone_normalized == phone_key)
+    if not conditions:
+        return []
+    visible = customer_visibility(principal).label("visible")
+    stmt = select(
+        Customer.id,
+        Customer.name,
+        Customer.owner_id,
+        Customer.name_normalized,
+        Customer.phone_normalized,
+        visible,
+    ).where(
+        Customer.company_id == principal.company_id, Customer.deleted_at.is_(None), or_(*conditions)
+    )
+    if exclude_id is not None:
+        stmt = stmt.where(Customer.id != exclude_id)
+    matches = []
+    for row in (await session.execute(stmt.limit(10))).all():
+        matched_on = []
+        if name_key and row.name_normalized == name_key:
+            matched_on.append("name")
+        if phone_key and row.phone_normalized == phone_key:
+            matched_on.append("phone")
+        in_pool = row.owner_id is None
+        matches.append(
+            DuplicateMatch(
+                customer_id=row.id,
+                matched_on=matched_on,
+                visible=bool(row.visible),
+                in_pool=in_pool,
+                name=row.name if (row.visible or in_pool) else None,
+            )
+        )
+    return matches
+
+
+def _duplicate_problem(matches: list[DuplicateMatch]) -> ProblemError:
+    first = matches[0]
+    where = (
+        "in the public pool: claim it instead"
+        if first.in_pool
+        else ("already yours or visible to you" if first.visible else "owned by a colleague")
+    )
+    return ProblemError(
+        409,
+        "duplicate_customer",
+        f"A matching customer exists ({where}).",
+        existing_customer_id=str(first.customer_id),
+        visible=first.visible,
+        in_pool=first.in_pool,
+        duplicates=[m.model_dump(mode="json") for m in matches],
+    )
+
+
+async def _flush_customer(session: AsyncSession, principal: Principal, customer: Customer) -> None:
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        # A concurrent create got there first: the unique index is the real duplicate check.
+        matches = await find_duplicates(
+            session, principal, customer.name, customer.phone, exclude_id=customer.id
+        )
+        if matches:
+            raise _duplicate_problem(matches) from exc
+        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+
+
+def _apply_location(customer: Customer, data: Any) -> None:
+    if data.location is None:
+        customer.latitude = customer.longitude = None
+    else:
+        customer.latitude, customer.longitude = data.location.wgs84()
+
+
+async def _refresh_clock(session: AsyncSession, customer: Customer) -> None:
+    settings = await pool_settings(session, customer.company_id)
+    governing = await session.get(Pool, customer.pool_id)
+    clock = rules.recycle_clock(
+        owned=customer.owner_id is not None,
+        status=customer.status,
+        claimed_at=customer.claimed_at,
+        last_followup_at=customer.last_followup_at,
+        last_deal_at=customer.last_deal_at,
+        rules=recycle_rules(governing, settings),
+    )
+    customer.recycle_at, customer.recycle_reason = clock.recycle_at, clock.recycle_reason
+
+
+async def create_customer(
+    session: AsyncSession, principal: Principal, data: CustomerCreate
+) -> tuple[Customer, bool]:
+    """A new customer owned by the caller (or in its pool); returns (customer, created)."""
+    request_hash = _request_hash(data)
+    if data.id is not None:
+        existing = await session.get(Customer, data.id)
+        if existing is not None:
+            if (
+                existing.company_id == principal.company_id
+                and existing.create_request_hash == request_hash
+                and existing.deleted_at is None
+            ):
+                return existing, False
+            raise ProblemError(
+                409, "id_conflict", "A different record with this id already exists."
+            )
+    matches = await find_duplicates(session, principal, data.name, data.phone)
+    if matches:
+        raise _duplicate_problem(matches)
+    at = now()
+    owner_id = None if data.in_pool else principal.user_id
+    if owner_id is not None:
+        await lock_holder_and_check_cap(session, principal.company_id, owner_id)
+    pool = await pool_for(session, principal.company_id, data.region, data.industry)
+    customer = Customer(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        name=data.name,
+        name_normalized=rules.normalise_name(data.name),
+        industry=data.industry,
+        size=data.size,
+        tier=data.tier,
+        source=data.source,
+        region=data.region,
+        address=data.address,
+        phone=data.phone,
+        phone_normalized=rules.normalise_phone(data.phone),
+        status=data.status,
+        tags=data.tags,
+        custom_fields=data.custom_fields,
+        owner_id=owner_id,
+        pool_id=pool.id,
+        claimed_at=at if owner_id else None,
+        last_deal_at=at if data.status == "won" else None,
+        pooled_at=None if owner_id else at,
+        pool_entry_kind=None if owner_id else "created",
+        created_by=principal.user_id,
+        create_request_hash=request_hash,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    _apply_location(customer, data)
+    await _refresh_clock(session, customer)
+    session.add(customer)
+    await _flush_customer(session, principal, customer)
+    session.add(
+        OwnershipEvent(
+            id=uuid.uuid4(),
+            company_id=principal.company_id,
+            customer_id=customer.id,
+            kind="created",
+            to_user_id=owner_id,
+            actor_id=principal.user_id,
+            pool_id=None if owner_id else pool.id,
+            created_at=at,
+        )
+    )
+    await session.commit()
+    await session.refresh(customer)
+    return customer, True
+
+
+async def get_customer(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
+) -> Customer:
+    """One visible customer, or 404."""
+    return (await load_customer(session, principal, customer_id)).customer
+
+
+def filtered(stmt: Select[Any], filters: dict[str, Any], principal: Principal) -> Select[Any]:
+    """Apply the customer list filters shared by /customers and /pool/customers."""
+    owner = filters.get("owner")
+    if owner == "me":
+        stmt = stmt.where(Customer.owner_id == principal.user_id)
+    elif owner is not None:
+        stmt = stmt.where(Customer.owner_id == owner)
+    for field in ("industry", "size", "tier", "status", "region", "pool_id", "previous_owner_id"):
+        if filters.get(field) is not None:
+            stmt = stmt.where(getattr(Customer, field) == filters[field])
+    if filters.get("q"):
+        pattern = (
+            "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        )
+        stmt = stmt.where(Customer.name.ilike(pattern))
+    if filters.get("tag"):
+        stmt = stmt.where(Customer.tags.contains([filters["tag"]]))
+    for key, value in filters.get("custom", {}).items():
+        stmt = stmt.where(Customer.custom_fields.contains({key: value}))
+    if filters.get("recycled_since") is not None:
+        stmt = stmt.where(
+            Customer.pool_entry_kind == "recycled", Customer.pooled_at >= filters["recycled_since"]
+        )
+    near = filters.get("near")
+    if near is not None:
+        lat, lng, radius_m = near
+        point = func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326)
+        stmt = stmt.where(func.ST_DWithin(Customer.location, func.Geography(point), radius_m))
+    return stmt
+
+
+async def list_customers(
+    session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
+) -> tuple[list[Customer], str | None]:
+    """Visible customers, newest first, filtered."""
+    stmt = filtered(select(Customer).where(customer_visibility(principal)), filters, principal)
+    rows = list(
+        (await session.execute(paginate(stmt, Customer.created_at, Customer.id, params))).scalars()
+    )
+    return make_page(rows, params)
+
+
+async def list_pool_customers(
+    session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
+) -> tuple[list[Customer], str | None]:
+    """Customers in the pools, newest first, filtered."""
+    stmt = select(Customer).where(customer_visibility(principal), Customer.owner_id.is_(None))
+    stmt = filtered(stmt, filters, principal)
+    rows = list(
+        (await session.execute(paginate(stmt, Customer.created_at, Customer.id, params))).scalars()
+    )
+    return make_page(rows, params)
+
+
+async def update_customer(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    data: CustomerUpdate,
+    if_match: str | None,
+) -> Customer:
+    """Edit descriptive fields (If-Match required); owner and clocks are not editable here."""
+    access = await load_customer(session, principal, customer_id, lock=True)
+    if not access.can_edit:
+        raise forbid("Only the owner, collaborators and their managers may edit this customer.")
+    customer = access.customer
+    check_if_match(if_match, customer.version, required=True)
+    fields = data.model_fields_set
+    if {"name", "phone"} & fields:
+        name = data.name if "name" in fields and data.name else customer.name
+        phone = data.phone if "phone" in fields else customer.phone
+        matches = await find_duplicates(session, principal, name, phone, exclude_id=customer.id)
+        if matches:
+            raise _duplicate_problem(matches)
+        customer.name = name
+        customer.name_normalized = rules.normalise_name(name)
+        customer.phone = phone
+        customer.phone_normalized = rules.normalise_phone(phone)
+    for field in (
+        "industry",
+        "size",
+        "tier",
+        "source",
+        "region",
+        "address",
+        "tags",
+        "custom_fields",
+    ):
+        if field in fields:
+            value = getattr(data, field)
+            if value is None and field in ("tags", "custom_fields"):
+                value = [] if field == "tags" else {}
+            setattr(customer, field, value)
+    if "location" in fields:
+        _apply_location(customer, data)
+    if "status" in fields and data.status is not None and data.status != customer.status:
+        if data.status == "won":
+            customer.last_deal_at = now()  # winning is a deal: the no-deal clock restarts
+        customer.status = data.status
+    if {"region", "industry"} & fields and customer.owner_id is not None:
+        customer.pool_id = (
+            await pool_for(session, customer.company_id, customer.region, customer.industry)
+        ).id
+    await _refresh_clock(session, customer)
+    customer.version += 1
+    await _flush_customer(session, principal, customer)
+    await session.commit()
+    await session.refresh(customer)
+    return customer
+
+
+async def delete_customer(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
+) -> None:
+    """Soft delete: the owner or someone above them (collaborators may not)."""
+    access = await load_customer(session, principal, customer_id, lock=True)
+    if not access.can_direct:
+        raise forbid("Only the owner or their managers may delete this customer.")
+    access.customer.deleted_at = now()
+    access.customer.recycle_at = None
+    access.customer.version += 1
+    await session.commit()
+
+
+# ---------- contacts ----------
+
+
+async def _editable(session: AsyncSession, principal: Principal, customer_id: uuid.UUID) -> Access:
+    access = await load_customer(session, principal, customer_id)
+    if not access.can_edit:
+        raise forbid("Only the owner, collaborators and their managers may change contacts.")
+    return access
+
+
+async def list_contacts(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
+) -> tuple[list[Contact], str | None]:
+    """Contacts of a visible customer."""
+    await load_customer(session, principal, customer_id)
+    stmt = select(Contact).where(Contact.customer_id == customer_id, Contact.deleted_at.is_(None))
+    rows = list(
+        (await session.execute(paginate(stmt, Contact.created_at, Contact.id, params))).scalars()
+    )
+    return make_page(rows, params)
+
+
+async def create_contact(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, data: ContactCreate
+) -> tuple[Contact, bool]:
+    """A new contact (client id allowed: a retry returns the same contact)."""
+    await _editable(session, principal, customer_id)
+    if data.id is not None:
+        existing = await session.get(Contact, data.id)
+        if existing is not None:
+            same = (
+                existing.customer_id == customer_id
+                and existing.name == data.name
+                and existing.phones == data.phones
+                and existing.email == data.email
+            )
+            if same:
+                return existing, False
+            raise ProblemError(
+                409, "id_conflict", "A different record with this id already exists."
+            )
+    contact = Contact(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        customer_id=customer_id,
+        name=data.name,
+        title=data.title,
+        phones=data.phones,
+        email=data.email,
+        birthday=data.birthday,
+        is_primary=data.is_primary,
+        version=1,
+    )
+    if data.is_primary:
+        await _clear_primary(session, customer_id)
+    session.add(contact)
+    await session.commit()
+    await session.refresh(contact)
+    return contact, True
+
+
+async def _clear_primary(session: AsyncSession, customer_id: uuid.UUID) -> None:
+    await session.execute(
+        update(Contact)
+        .where(Contact.customer_id == customer_id, Contact.is_primary)
+        .values(is_primary=False)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def _contact(session: AsyncSession, customer_id: uuid.UUID, contact_id: uuid.UUID) -> Contact:
+    contact = await session.scalar(
+        select(Contact).where(
+            Contact.id == contact_id,
+            Contact.customer_id == customer_id,
+            Contact.deleted_at.is_(None),
+        )
+    )
+    if contact is None:
+        raise not_found("contact")
+    return contact
+
+
+async def update_contact(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    data: ContactUpdate,
+    if_match: str | None,
+) -> Contact:
+    """Edit a contact (If-Match optional)."""
+    await _editable(session, principal, customer_id)
+    contact = await _contact(session, customer_id, contact_id)
+    check_if_match(if_match, contact.version, required=False)
+    fields = data.model_fields_set
+    if "is_primary" in fields and data.is_primary:
+        await _clear_primary(session, customer_id)
+    for field in fields:
+        value = getattr(data, field)
+        if value is None and field in ("name", "phones", "is_primary"):
+            continue
+        setattr(contact, field, value)
+    contact.version += 1
+    await session.commit()
+    await session.refresh(contact)
+    return contact
+
+
+async def delete_contact(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, contact_id: uuid.UUID
+) -> None:
+    """Soft-delete a contact."""
+    await _editable(session, principal, customer_id)
+    contact = await _contact(session, customer_id, contact_id)
+    contact.deleted_at = now()
+    await session.commit()
