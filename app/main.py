@@ -12,6 +12,7 @@ from app.core.idempotency import IdempotencyMiddleware
 from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.redis import close_redis
 from app.customers import ownership as customer_ownership
+from app.customers.contacts_router import router as contacts_router
 from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
 from app.db import dispose_engine
@@ -58,7 +59,14 @@ def create_app() -> FastAPI:
     install_hooks()
     app.add_middleware(IdempotencyMiddleware)
     app.add_middleware(RequestContextMiddleware)
-    for router in (ops_router, auth_router, org_router, customers_router, pool_router):
+    for router in (
+        ops_router,
+        auth_router,
+        org_router,
+        customers_router,
+        contacts_router,
+        pool_router,
+    ):
         app.include_router(router)
     return app
 

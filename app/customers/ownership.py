@@ -11,29 +11,26 @@ from sqlalchemy import (
     literal,
     literal_column,
     select,
-    union_all,
     update,
 )
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
-from app.core.pagination import PageParams, make_page, paginate
 from app.customers import rules
 from app.customers.access import forbid, load_customer
-from app.customers.models import Collaborator, Customer, Deal, OwnershipEvent, Pool
+from app.customers.models import Customer, Deal, OwnershipEvent, Pool
+from app.customers.pool_admin import get_pool
 from app.customers.pools import (
     ensure_company_pools,
-    get_pool,
     lock_holder_and_check_cap,
     pool_settings,
     recompute_recycle,
     recycle_rules,
     start_of_local_day,
 )
-from app.customers.schemas import CollaboratorCreate, DealIn, ReleaseIn, TransferIn
+from app.customers.schemas import DealIn, ReleaseIn, TransferIn
 from app.org import service as org_service
 from app.org.models import Company, User
 
@@ -313,124 +310,6 @@ async def record_deal(
     customer.version += 1
     await session.commit()
     return deal
-
-
-# ---------- collaborators ----------
-
-
-async def list_collaborators(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
-) -> list[Collaborator]:
-    """Collaborators of a visible customer."""
-    await load_customer(session, principal, customer_id)
-    result = await session.execute(
-        select(Collaborator)
-        .where(Collaborator.customer_id == customer_id)
-        .order_by(Collaborator.created_at)
-    )
-    return list(result.scalars())
-
-
-async def add_collaborator(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, data: CollaboratorCreate
-) -> Collaborator:
-    """The owner or a manager adds a colleague with a role (idempotent per user)."""
-    access = await load_customer(session, principal, customer_id)
-    if not access.can_direct:
-        raise forbid("Only the owner or their managers may add collaborators.")
-    user = await session.scalar(
-        select(User).where(User.id == data.user_id, User.company_id == principal.company_id)
-    )
-    if user is None or not user.is_active:
-        raise ProblemError(
-            422,
-            "unknown_user",
-            "No active user with that id in your company.",
-            errors=[{"loc": ["body", "user_id"], "msg": "unknown user", "type": "value_error"}],
-        )
-    existing = await session.get(Collaborator, (customer_id, data.user_id))
-    if existing is not None:
-        existing.role = data.role
-    else:
-        existing = Collaborator(
-            customer_id=customer_id,
-            user_id=data.user_id,
-            company_id=principal.company_id,
-            role=data.role,
-            added_by=principal.user_id,
-            created_at=now(),
-        )
-        session.add(existing)
-    try:
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        existing = await session.get(Collaborator, (customer_id, data.user_id))
-    return existing
-
-
-async def remove_collaborator(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, user_id: uuid.UUID
-) -> None:
-    """The owner or a manager removes a collaborator (a collaborator may remove themselves)."""
-    access = await load_customer(session, principal, customer_id)
-    if not access.can_direct and user_id != principal.user_id:
-        raise forbid("Only the owner or their managers may remove collaborators.")
-    collaborator = await session.get(Collaborator, (customer_id, user_id))
-    if collaborator is None:
-        raise not_found("collaborator")
-    await session.delete(collaborator)
-    await session.commit()
-
-
-# ---------- history ----------
-
-
-async def ownership_history(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
-) -> tuple[list[OwnershipEvent], str | None]:
-    """Every change of owner, newest first."""
-    await load_customer(session, principal, customer_id)
-    stmt = select(OwnershipEvent).where(OwnershipEvent.customer_id == customer_id)
-    rows = list(
-        (
-            await session.execute(
-                paginate(stmt, OwnershipEvent.created_at, OwnershipEvent.id, params)
-            )
-        ).scalars()
-    )
-    return make_page(rows, params)
-
-
-async def timeline(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
-) -> tuple[list, str | None]:
-    """Everything that happened to the customer, across owners, newest first."""
-    await load_customer(session, principal, customer_id)
-    events = select(
-        OwnershipEvent.id.label("id"),
-        OwnershipEvent.created_at.label("created_at"),
-        (literal("ownership.") + OwnershipEvent.kind).label("kind"),
-        OwnershipEvent.actor_id.label("actor_id"),
-        OwnershipEvent.from_user_id.label("from_user_id"),
-        OwnershipEvent.to_user_id.label("to_user_id"),
-        OwnershipEvent.reason.label("text"),
-        literal(None).label("amount"),
-    ).where(OwnershipEvent.customer_id == customer_id)
-    deals = select(
-        Deal.id,
-        Deal.created_at,
-        literal("deal"),
-        Deal.user_id,
-        literal(None),
-        literal(None),
-        Deal.note,
-        Deal.amount,
-    ).where(Deal.customer_id == customer_id)
-    merged = union_all(events, deals).subquery()
-    stmt = paginate(select(merged), merged.c.created_at, merged.c.id, params)
-    rows = list((await session.execute(stmt)).all())
-    return make_page(rows, params)
 
 
 # ---------- hooks into org ----------

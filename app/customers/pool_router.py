@@ -11,7 +11,7 @@ from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.pagination import Page, PageParams, page_params
-from app.customers import ownership, pools, service
+from app.customers import ownership, pool_admin, service
 from app.customers.filters import customer_filters, pool_filters
 from app.customers.models import PoolSettings
 from app.customers.router import CRS_QUERY, customer_out
@@ -94,7 +94,7 @@ async def get_pool_rules(
     session: AsyncSession = Depends(get_session),
 ) -> PoolRulesOut:
     """Holding cap (with department overrides) and whether won customers are exempt."""
-    return rules_out(await pools.get_rules(session, principal), response)
+    return rules_out(await pool_admin.get_rules(session, principal), response)
 
 
 @router.put(
@@ -111,7 +111,7 @@ async def put_pool_rules(
     session: AsyncSession = Depends(get_session),
 ) -> PoolRulesOut:
     """Admin only. Changing the won exemption recomputes `recycle_at`."""
-    return rules_out(await pools.put_rules(session, principal, body, if_match), response)
+    return rules_out(await pool_admin.put_rules(session, principal, body, if_match), response)
 
 
 @router.get(
@@ -124,7 +124,7 @@ async def list_pools(
     principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
 ) -> list[PoolOut]:
     """The default pool first, then scoped pools."""
-    return [PoolOut.model_validate(p) for p in await pools.list_pools(session, principal)]
+    return [PoolOut.model_validate(p) for p in await pool_admin.list_pools(session, principal)]
 
 
 @router.post(
@@ -140,7 +140,7 @@ async def create_pool(
     session: AsyncSession = Depends(get_session),
 ) -> PoolOut:
     """Admin only. Scoped by regions and/or industries; customers matching it follow its rules."""
-    return PoolOut.model_validate(await pools.create_pool(session, principal, body))
+    return PoolOut.model_validate(await pool_admin.create_pool(session, principal, body))
 
 
 @router.get(
@@ -156,7 +156,7 @@ async def get_pool(
     session: AsyncSession = Depends(get_session),
 ) -> PoolOut:
     """One pool with its rules."""
-    pool = await pools.get_pool(session, principal, pool_id)
+    pool = await pool_admin.get_pool(session, principal, pool_id)
     response.headers["ETag"] = etag_for(pool.version)
     return PoolOut.model_validate(pool)
 
@@ -176,7 +176,7 @@ async def update_pool(
     session: AsyncSession = Depends(get_session),
 ) -> PoolOut:
     """Admin only. `recycle_at` of the affected customers is recomputed in the same transaction."""
-    pool = await pools.update_pool(session, principal, pool_id, body, if_match)
+    pool = await pool_admin.update_pool(session, principal, pool_id, body, if_match)
     response.headers["ETag"] = etag_for(pool.version)
     return PoolOut.model_validate(pool)
 
@@ -193,7 +193,7 @@ async def delete_pool(
     session: AsyncSession = Depends(get_session),
 ) -> Response:
     """Admin only; its customers move to the default pool (which cannot be deleted)."""
-    await pools.delete_pool(session, principal, pool_id)
+    await pool_admin.delete_pool(session, principal, pool_id)
     return Response(status_code=204)
 
 
@@ -210,4 +210,4 @@ async def preview_pool(
     session: AsyncSession = Depends(get_session),
 ) -> PoolPreviewOut:
     """Admin only. How many customers would become due and when; changes nothing."""
-    return await pools.preview_pool(session, principal, pool_id, body)
+    return await pool_admin.preview_pool(session, principal, pool_id, body)

@@ -1,0 +1,153 @@
+"""HTTP: contacts and collaborators of a customer."""
+
+import uuid
+
+from fastapi import APIRouter, Depends, Header, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.customers import collaborators, contacts
+from app.customers.schemas import (
+    CollaboratorCreate,
+    CollaboratorOut,
+    ContactCreate,
+    ContactOut,
+    ContactUpdate,
+)
+from app.db import get_session
+
+router = APIRouter(tags=["customers"])
+
+
+@router.get(
+    "/v1/customers/{customer_id}/contacts",
+    response_model=Page[ContactOut],
+    summary="List contacts",
+    responses=problem_responses(401, 404, 422),
+)
+async def list_contacts(
+    customer_id: uuid.UUID,
+    params: PageParams = Depends(page_params),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[ContactOut]:
+    """Contacts of a visible customer, newest first."""
+    rows, next_cursor = await contacts.list_contacts(session, principal, customer_id, params)
+    return Page[ContactOut](
+        items=[ContactOut.model_validate(c) for c in rows], next_cursor=next_cursor
+    )
+
+
+@router.post(
+    "/v1/customers/{customer_id}/contacts",
+    status_code=201,
+    response_model=ContactOut,
+    summary="Add a contact",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def create_contact(
+    customer_id: uuid.UUID,
+    body: ContactCreate,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> ContactOut:
+    """Owner, collaborators and their managers. A retried client id returns the same contact."""
+    contact, created = await contacts.create_contact(session, principal, customer_id, body)
+    if not created:
+        response.status_code = 200
+    return ContactOut.model_validate(contact)
+
+
+@router.patch(
+    "/v1/customers/{customer_id}/contacts/{contact_id}",
+    response_model=ContactOut,
+    summary="Edit a contact",
+    responses=problem_responses(401, 403, 404, 412, 422),
+)
+async def update_contact(
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    body: ContactUpdate,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> ContactOut:
+    """`If-Match` optional (412 when stale)."""
+    contact = await contacts.update_contact(
+        session, principal, customer_id, contact_id, body, if_match
+    )
+    return ContactOut.model_validate(contact)
+
+
+@router.delete(
+    "/v1/customers/{customer_id}/contacts/{contact_id}",
+    status_code=204,
+    summary="Delete a contact",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_contact(
+    customer_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Soft delete."""
+    await contacts.delete_contact(session, principal, customer_id, contact_id)
+    return Response(status_code=204)
+
+
+# ---------- collaborators ----------
+
+
+@router.get(
+    "/v1/customers/{customer_id}/collaborators",
+    response_model=list[CollaboratorOut],
+    summary="List collaborators",
+    responses=problem_responses(401, 404, 422),
+)
+async def list_collaborators(
+    customer_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> list[CollaboratorOut]:
+    """Colleagues working on the customer with the owner."""
+    rows = await collaborators.list_collaborators(session, principal, customer_id)
+    return [CollaboratorOut.model_validate(c) for c in rows]
+
+
+@router.post(
+    "/v1/customers/{customer_id}/collaborators",
+    response_model=CollaboratorOut,
+    summary="Add a collaborator",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def add_collaborator(
+    customer_id: uuid.UUID,
+    body: CollaboratorCreate,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CollaboratorOut:
+    """The owner or their managers; adding the same user again updates the role."""
+    return CollaboratorOut.model_validate(
+        await collaborators.add_collaborator(session, principal, customer_id, body)
+    )
+
+
+@router.delete(
+    "/v1/customers/{customer_id}/collaborators/{user_id}",
+    status_code=204,
+    summary="Remove a collaborator",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def remove_collaborator(
+    customer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """The owner or their managers (or the collaborator themselves)."""
+    await collaborators.remove_collaborator(session, principal, customer_id, user_id)
+    return Response(status_code=204)

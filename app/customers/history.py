@@ -1,0 +1,58 @@
+"""A customer's history: ownership events and the timeline across owners."""
+
+import uuid
+
+from sqlalchemy import literal, select, union_all
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.pagination import PageParams, make_page, paginate
+from app.customers.access import load_customer
+from app.customers.models import Deal, OwnershipEvent
+
+
+async def ownership_history(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
+) -> tuple[list[OwnershipEvent], str | None]:
+    """Every change of owner, newest first."""
+    await load_customer(session, principal, customer_id)
+    stmt = select(OwnershipEvent).where(OwnershipEvent.customer_id == customer_id)
+    rows = list(
+        (
+            await session.execute(
+                paginate(stmt, OwnershipEvent.created_at, OwnershipEvent.id, params)
+            )
+        ).scalars()
+    )
+    return make_page(rows, params)
+
+
+async def timeline(
+    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
+) -> tuple[list, str | None]:
+    """Everything that happened to the customer, across owners, newest first."""
+    await load_customer(session, principal, customer_id)
+    events = select(
+        OwnershipEvent.id.label("id"),
+        OwnershipEvent.created_at.label("created_at"),
+        (literal("ownership.") + OwnershipEvent.kind).label("kind"),
+        OwnershipEvent.actor_id.label("actor_id"),
+        OwnershipEvent.from_user_id.label("from_user_id"),
+        OwnershipEvent.to_user_id.label("to_user_id"),
+        OwnershipEvent.reason.label("text"),
+        literal(None).label("amount"),
+    ).where(OwnershipEvent.customer_id == customer_id)
+    deals = select(
+        Deal.id,
+        Deal.created_at,
+        literal("deal"),
+        Deal.user_id,
+        literal(None),
+        literal(None),
+        Deal.note,
+        Deal.amount,
+    ).where(Deal.customer_id == customer_id)
+    merged = union_all(events, deals).subquery()
+    stmt = paginate(select(merged), merged.c.created_at, merged.c.id, params)
+    rows = list((await session.execute(stmt)).all())
+    return make_page(rows, params)
