@@ -1,16 +1,23 @@
-"""Seed (idempotently) the demo company: a department tree, an admin, managers and ten reps.
+"""Seed (idempotently) the demo company: a department tree, an admin, managers, ten reps,
+and a few hundred customers around Beijing (owned and in the pool) with contacts and collaborators.
 
 `make run` calls it; re-running it changes nothing. Refuses to run in production.
 """
 
 import asyncio
+import random
 import sys
 import uuid
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
 from app.auth.passwords import hash_password
 from app.config import get_settings
+from app.core.clock import now
+from app.customers import rules
+from app.customers.models import Collaborator, Contact, Customer, OwnershipEvent
+from app.customers.pools import ensure_company_pools, pool_settings, recycle_rules
 from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
 
@@ -95,8 +102,149 @@ async def seed() -> list[str]:
                 )
             )
         await session.commit()
+        await seed_customers(session, company_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
+
+
+# Real places around Beijing (WGS-84): business districts the demo reps visit.
+PLACES = [
+    ("国贸 CBD", 39.9087, 116.4605),
+    ("三里屯 Sanlitun", 39.9335, 116.4550),
+    ("中关村 Zhongguancun", 39.9835, 116.3162),
+    ("望京 Wangjing", 39.9968, 116.4703),
+    ("金融街 Financial Street", 39.9155, 116.3590),
+    ("亦庄 Yizhuang", 39.7950, 116.5060),
+    ("西单 Xidan", 39.9070, 116.3740),
+    ("上地 Shangdi", 40.0330, 116.3070),
+    ("通州 Tongzhou", 39.9090, 116.6570),
+    ("丰台科技园 Fengtai Science Park", 39.8260, 116.2870),
+]
+INDUSTRIES = [
+    "零售 retail",
+    "金融 finance",
+    "制造 manufacturing",
+    "医疗 healthcare",
+    "教育 education",
+    "物流 logistics",
+    "餐饮 catering",
+    "软件 software",
+]
+SURNAMES = "王李张刘陈杨赵黄周吴"
+CUSTOMER_COUNT = 300
+OWNED_PER_REP = 15
+
+
+async def seed_customers(session, company_id: uuid.UUID) -> None:
+    """Create the demo customers that are missing (deterministic ids, names and places)."""
+    existing = set(
+        (
+            await session.execute(select(Customer.id).where(Customer.company_id == company_id))
+        ).scalars()
+    )
+    if len(existing) >= CUSTOMER_COUNT:
+        return
+    pool = await ensure_company_pools(session, company_id)
+    settings = await pool_settings(session, company_id)
+    randomness = random.Random(20261123)  # noqa: S311 - demo data, not security
+    at = now()
+    for n in range(CUSTOMER_COUNT):
+        place, lat, lng = PLACES[n % len(PLACES)]
+        industry = INDUSTRIES[n % len(INDUSTRIES)]
+        tier = "ABC"[n % 3]
+        jitter_lat, jitter_lng = randomness.gauss(0, 0.01), randomness.gauss(0, 0.012)
+        customer_id = demo_id(f"customer:{n}")
+        if customer_id in existing:
+            continue
+        rep_number = n % 10 + 1 if n < OWNED_PER_REP * 10 else None
+        owner_id = demo_id(f"user:rep{rep_number:02d}") if rep_number else None
+        name = f"{place.split()[0]}{industry.split()[0]}客户{n + 1:03d}有限公司"
+        claimed_at = at - timedelta(days=randomness.randint(0, 12)) if owner_id else None
+        last_followup = (
+            claimed_at + timedelta(days=randomness.randint(0, 2)) if claimed_at else None
+        )
+        clock = rules.recycle_clock(
+            owned=owner_id is not None,
+            status="active",
+            claimed_at=claimed_at,
+            last_followup_at=last_followup,
+            last_deal_at=None,
+            rules=recycle_rules(pool, settings),
+        )
+        session.add(
+            Customer(
+                id=customer_id,
+                company_id=company_id,
+                name=name,
+                name_normalized=rules.normalise_name(name),
+                industry=industry,
+                size=randomness.choice(["1-50", "51-200", "201-1000", "1000+"]),
+                tier=tier,
+                source=randomness.choice(
+                    ["展会 fair", "转介绍 referral", "官网 website", "陌拜 cold visit"]
+                ),
+                region="北京",
+                address=f"北京市 {place}",
+                latitude=lat + jitter_lat,
+                longitude=lng + jitter_lng,
+                phone=f"1380000{n:04d}",
+                phone_normalized=f"1380000{n:04d}",
+                status="active",
+                tags=[],
+                custom_fields={"demo": True},
+                owner_id=owner_id,
+                pool_id=pool.id,
+                claimed_at=claimed_at,
+                last_followup_at=last_followup,
+                recycle_at=clock.recycle_at,
+                recycle_reason=clock.recycle_reason,
+                pooled_at=None if owner_id else at,
+                pool_entry_kind=None if owner_id else "created",
+                created_by=demo_id("user:admin"),
+                version=1,
+                created_at=at - timedelta(minutes=n),
+                updated_at=at,
+            )
+        )
+        await session.flush()
+        session.add(
+            OwnershipEvent(
+                id=demo_id(f"ownership:{n}"),
+                company_id=company_id,
+                customer_id=customer_id,
+                kind="created",
+                to_user_id=owner_id,
+                actor_id=demo_id("user:admin"),
+                pool_id=None if owner_id else pool.id,
+                created_at=at - timedelta(minutes=n),
+            )
+        )
+        session.add(
+            Contact(
+                id=demo_id(f"contact:{n}"),
+                company_id=company_id,
+                customer_id=customer_id,
+                name=f"{SURNAMES[n % 10]}总",
+                title="总经理 General manager",
+                phones=[f"1390000{n:04d}"],
+                birthday=date(1970 + n % 30, n % 12 + 1, n % 28 + 1),
+                is_primary=True,
+                version=1,
+            )
+        )
+        if owner_id and n % 7 == 0:
+            helper = demo_id(f"user:rep{(rep_number % 10) + 1:02d}")
+            session.add(
+                Collaborator(
+                    customer_id=customer_id,
+                    user_id=helper,
+                    company_id=company_id,
+                    role="technical",
+                    added_by=owner_id,
+                    created_at=at,
+                )
+            )
+    await session.commit()
 
 
 def main() -> int:

@@ -1,0 +1,1 @@
+"""Benchmarks: a dataset generator and the scripts that measure against it (see README.md)."""

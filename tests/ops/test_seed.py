@@ -1,0 +1,34 @@
+from scripts.seed_demo import DEMO_PASSWORD, seed
+from tests.helpers import bearer, client
+
+
+async def test_demo_seed_is_idempotent_and_its_logins_work():
+    logins = await seed()
+    again = await seed()
+    assert logins == again
+    assert {
+        "admin@demo.outfield.test",
+        "manager01@demo.outfield.test",
+        "rep10@demo.outfield.test",
+    } <= set(logins)
+    async with client() as http:
+        token = await http.post(
+            "/v1/auth/token",
+            data={"username": "rep01@demo.outfield.test", "password": DEMO_PASSWORD},
+        )
+        assert token.status_code == 200
+        rep = bearer(token.json()["access_token"])
+        mine = (
+            await http.get("/v1/customers", params={"owner": "me", "limit": 100}, headers=rep)
+        ).json()
+        assert len(mine["items"]) == 15
+        assert all(c["location"] for c in mine["items"])
+        pool = (await http.get("/v1/pool/customers", params={"limit": 100}, headers=rep)).json()
+        assert len(pool["items"]) == 100 and pool["next_cursor"]
+        admin_token = await http.post(
+            "/v1/auth/token",
+            data={"username": "admin@demo.outfield.test", "password": DEMO_PASSWORD},
+        )
+        admin = bearer(admin_token.json()["access_token"])
+        users = (await http.get("/v1/users", params={"limit": 100}, headers=admin)).json()["items"]
+        assert len(users) == 13
