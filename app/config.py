@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     heartbeat_cron_minutes: int = Field(1, alias="OUTFIELD_HEARTBEAT_MINUTES", gt=0)
     worker_stale_after_s: int = Field(300, alias="OUTFIELD_WORKER_STALE_AFTER_S", gt=0)
     require_worker_for_ready: bool = Field(False, alias="OUTFIELD_READY_REQUIRES_WORKER")
+    files_dir: str = Field("var/files", alias="OUTFIELD_FILES_DIR", min_length=1)
+    max_upload_bytes: int = Field(10 * 1024 * 1024, alias="OUTFIELD_MAX_UPLOAD_BYTES", gt=0)
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> "Settings":

@@ -13,9 +13,13 @@ from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.redis import close_redis
 from app.customers import ownership as customer_ownership
 from app.customers.contacts_router import router as contacts_router
+from app.customers.history import timeline_sources
 from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
 from app.db import dispose_engine
+from app.fieldwork import timeline as fieldwork_timeline
+from app.fieldwork.files_router import router as files_router
+from app.fieldwork.router import router as fieldwork_router
 from app.ops.router import router as ops_router
 from app.org import service as org_service
 from app.org.router import router as org_router
@@ -43,6 +47,9 @@ def install_hooks() -> None:
         org_service.signup_hooks.append(customer_ownership.on_signup)
     if customer_ownership.on_user_deactivated not in org_service.deactivation_hooks:
         org_service.deactivation_hooks.append(customer_ownership.on_user_deactivated)
+    for source in (fieldwork_timeline.followups_on, fieldwork_timeline.checkins_at):
+        if source not in timeline_sources:
+            timeline_sources.append(source)
 
 
 def create_app() -> FastAPI:
@@ -66,6 +73,8 @@ def create_app() -> FastAPI:
         customers_router,
         contacts_router,
         pool_router,
+        files_router,
+        fieldwork_router,
     ):
         app.include_router(router)
     return app

@@ -12,11 +12,16 @@ from app.customers.models import (
     PoolSettings,
 )
 from app.db import Base
+from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile
 from app.ops.models import JobRun
 from app.org.models import Company, Department, User
 
 __all__ = [
+    "Attachment",
     "Base",
+    "Checkin",
+    "Followup",
+    "StoredFile",
     "Collaborator",
     "Contact",
     "Customer",

@@ -4,6 +4,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from urllib.parse import urlsplit, urlunsplit
 
@@ -34,6 +35,8 @@ os.environ.update(
     OUTFIELD_ENV="test",
     OUTFIELD_LOG_LEVEL="WARNING",
     OUTFIELD_SIGNUP_ENABLED="true",
+    # Uploaded files of the test run go to a throw-away folder, never the project's var/.
+    OUTFIELD_FILES_DIR=tempfile.mkdtemp(prefix="outfield-test-files-"),
 )
 
 

@@ -12,7 +12,7 @@ from app.customers.models import Collaborator, Customer
 from app.org.models import Department, User
 
 
-def _subtree_user_ids(principal: Principal):  # noqa: ANN202 - a scalar subquery
+def subtree_user_ids(principal: Principal):  # noqa: ANN202 - a scalar subquery
     return (
         select(User.id)
         .join(Department, Department.id == User.department_id)
@@ -37,7 +37,7 @@ def customer_visibility(principal: Principal) -> ColumnElement[bool]:
     )
     visible = (Customer.owner_id == principal.user_id) | Customer.owner_id.is_(None) | collaborating
     if principal.is_manager and principal.department_path:
-        visible = visible | Customer.owner_id.in_(_subtree_user_ids(principal))
+        visible = visible | Customer.owner_id.in_(subtree_user_ids(principal))
     return base & visible
 
 
@@ -86,7 +86,7 @@ async def load_customer(
         if customer.owner_id is None:
             manages = True  # managers act on pool customers (assign, edit)
         else:
-            in_subtree = _subtree_user_ids(principal).where(User.id == customer.owner_id)
+            in_subtree = subtree_user_ids(principal).where(User.id == customer.owner_id)
             manages = await session.scalar(in_subtree) is not None
     return Access(customer, is_owner, is_collaborator, manages)
 

@@ -1,8 +1,10 @@
 """A customer's history: ownership events and the timeline across owners."""
 
 import uuid
+from collections.abc import Callable
+from typing import Any
 
-from sqlalchemy import literal, select, union_all
+from sqlalchemy import Select, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -25,6 +27,13 @@ async def ownership_history(
         ).scalars()
     )
     return make_page(rows, params)
+
+
+# Other packages add their records (follow-ups, check-ins, logs) to the timeline here. Each
+# source returns a SELECT of: id, created_at, kind, actor_id, from_user_id, to_user_id,
+# text, amount — the columns of the union below.
+TimelineSource = Callable[[uuid.UUID], Select[Any]]
+timeline_sources: list[TimelineSource] = []
 
 
 async def timeline(
@@ -52,7 +61,8 @@ async def timeline(
         Deal.note,
         Deal.amount,
     ).where(Deal.customer_id == customer_id)
-    merged = union_all(events, deals).subquery()
+    extra = [source(customer_id) for source in timeline_sources]
+    merged = union_all(events, deals, *extra).subquery()
     stmt = paginate(select(merged), merged.c.created_at, merged.c.id, params)
     rows = list((await session.execute(stmt)).all())
     return make_page(rows, params)

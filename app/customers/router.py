@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal, current_principal
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
-from app.core.geo import CRS
+from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
 from app.core.pagination import Page, PageParams, page_params
 from app.customers import history, ownership, service
 from app.customers.filters import customer_filters
 from app.customers.models import Customer
+from app.customers.nearby import nearby_customers
 from app.customers.schemas import (
     CustomerCreate,
     CustomerOut,
@@ -22,6 +23,8 @@ from app.customers.schemas import (
     DealIn,
     DealOut,
     DuplicateCheck,
+    NearbyCustomer,
+    NearbyOut,
     OwnershipEventOut,
     ReleaseIn,
     TimelineItem,
@@ -31,6 +34,8 @@ from app.db import get_session
 
 router = APIRouter(tags=["customers"])
 CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
+MAX_NEARBY_RADIUS_M = 50_000
+MAX_NEARBY_LIMIT = 100
 
 
 def customer_out(
@@ -129,6 +134,42 @@ async def check_duplicates(
 ) -> DuplicateCheck:
     """The same question the create endpoint asks, before saving."""
     return DuplicateCheck(duplicates=await service.find_duplicates(session, principal, name, phone))
+
+
+@router.get(
+    "/v1/customers/nearby",
+    response_model=NearbyOut,
+    summary="Visible customers near a point",
+    responses=problem_responses(401, 422),
+)
+async def nearby(
+    lat: float = Query(ge=-90, le=90),
+    lng: float = Query(ge=-180, le=180),
+    crs: CRS = Query(CRS.WGS84, description="CRS of lat/lng and of the returned locations."),
+    radius_m: float = Query(1000, gt=0, le=MAX_NEARBY_RADIUS_M, description="At most 50 km."),
+    limit: int = Query(20, ge=1, le=MAX_NEARBY_LIMIT),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> NearbyOut:
+    """Nearest first with `distance_m`; pool customers are marked `in_pool` (claim to work them)."""
+    latitude, longitude = to_wgs84(lat, lng, crs)
+    rows = await nearby_customers(session, principal, latitude, longitude, radius_m, limit)
+    items = []
+    for row in rows:
+        location = location_out(row.latitude, row.longitude, crs)
+        assert location is not None
+        items.append(
+            NearbyCustomer(
+                id=row.id,
+                name=row.name,
+                address=row.address,
+                location=location,
+                distance_m=round(row.distance_m, 1),
+                in_pool=row.owner_id is None,
+                owner_id=row.owner_id,
+            )
+        )
+    return NearbyOut(items=items)
 
 
 @router.get(

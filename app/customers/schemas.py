@@ -306,3 +306,17 @@ class PoolPreviewOut(BaseModel):
     by_day: list[PreviewDay] = Field(
         description="Due customers per day (company time zone), next 30 days."
     )
+
+
+class NearbyCustomer(BaseModel):
+    id: uuid.UUID
+    name: str
+    address: str | None
+    location: LocationOut
+    distance_m: float
+    in_pool: bool
+    owner_id: uuid.UUID | None
+
+
+class NearbyOut(BaseModel):
+    items: list[NearbyCustomer]

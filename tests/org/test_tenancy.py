@@ -14,6 +14,9 @@ PARAMETER_TARGETS = {
     "customer_id": "customer",
     "contact_id": "contact",
     "pool_id": "pool",
+    "checkin_id": "checkin",
+    "followup_id": "followup",
+    "file_id": "file",
 }
 NOT_TENANT_IDS = {"name"}
 # Valid bodies, so a 404 cannot hide behind a 422 (user ids filled in at run time).
@@ -23,6 +26,24 @@ BODIES = {
     "/v1/customers/{customer_id}/transfer": {"to_user_id": "{b_user}"},
     "/v1/customers/{customer_id}/contacts": {"name": "Wang"},
 }  # /v1/admin/jobs/{name}: job names are global, not records
+
+
+# Required query parameters of list routes, aimed at company A's data.
+LIST_PARAMS = {
+    "/v1/customers/nearby": {"lat": 39.9, "lng": 116.4, "radius_m": 50_000},
+    "/v1/customers/duplicates": {"name": "A Co"},
+}
+
+
+def tiny_png() -> bytes:
+    """A real 1×1 PNG."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1, 1), (200, 10, 10)).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def id_routes() -> list[tuple[str, str]]:
@@ -62,12 +83,39 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             json={"user_id": a_user, "role": "technical"},
             headers=a.admin,
         )
+        checkin = (
+            await http.post(
+                "/v1/checkins",
+                json={
+                    "customer_id": customer["id"],
+                    "location": {"lat": 39.9, "lng": 116.4},
+                    "client_recorded_at": "2026-11-23T02:00:00Z",
+                    "photo_ids": [],
+                },
+                headers=a_rep,
+            )
+        ).json()
+        followup = (
+            await http.post(
+                "/v1/followups",
+                json={"customer_id": customer["id"], "kind": "call", "text": "hello"},
+                headers=a_rep,
+            )
+        ).json()
+        uploaded = (
+            await http.post(
+                "/v1/files", files={"file": ("a.png", tiny_png(), "image/png")}, headers=a_rep
+            )
+        ).json()
         targets = {
             "department": a_department,
             "user": a_user,
             "customer": customer["id"],
             "contact": contact["id"],
             "pool": pool["id"],
+            "checkin": checkin["id"],
+            "followup": followup["id"],
+            "file": uploaded["id"],
         }
         checked = 0
         for method, path in id_routes():
@@ -106,7 +154,13 @@ async def test_list_endpoints_never_show_another_companys_rows():
         b = await signup(http, "Company B")
         a_department = await a.department("A East")
         a_user, a_rep = await a.user("rep", a_department)
-        customer = (await http.post("/v1/customers", json={"name": "A Co"}, headers=a_rep)).json()
+        customer = (
+            await http.post(
+                "/v1/customers",
+                json={"name": "A Co", "location": {"lat": 39.9, "lng": 116.4}},
+                headers=a_rep,
+            )
+        ).json()
         pooled = (
             await http.post(
                 "/v1/customers", json={"name": "A Pool", "in_pool": True}, headers=a.admin
@@ -129,6 +183,6 @@ async def test_list_endpoints_never_show_another_companys_rows():
         ]
         assert "/v1/users" in list_paths and "/v1/departments" in list_paths
         for path in list_paths:
-            response = await http.get(path, headers=b.admin)
+            response = await http.get(path, params=LIST_PARAMS.get(path), headers=b.admin)
             assert response.status_code == 200, (path, response.text)
             assert not any(identifier in response.text for identifier in a_ids), path

@@ -1,0 +1,293 @@
+"""Files: photos and voice notes — upload once per company, visibility, attachments to records.
+
+A file is visible to its uploader, to whoever can see a record it is attached to, and to
+the company's admins. Identical bytes are stored once per company (unique sha256), so a
+second person uploading the same bytes gets the existing file; their right to it is kept
+as an attachment of record type `upload` whose record id is their user id.
+"""
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.config import get_settings
+from app.core.clock import now
+from app.core.errors import ProblemError, not_found
+from app.fieldwork import media
+from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile
+from app.fieldwork.storage import get_storage
+from app.fieldwork.visibility import record_visibility
+from app.org.models import Company
+
+# Record types files attach to, and the table whose visibility decides who sees them.
+# 'log' (work logs) has no table yet: files attached to logs are visible through their
+# uploader until one exists.
+RECORD_TYPES = ("checkin", "followup", "log")
+RECORD_TABLES: dict[str, Any] = {"checkin": Checkin, "followup": Followup}
+UPLOAD_GRANT = "upload"
+READ_CHUNK_BYTES = 64 * 1024
+
+Reader = Callable[[int], Awaitable[bytes]]
+
+
+def file_too_large(cap: int) -> ProblemError:
+    """413 for an upload over the configured cap."""
+    return ProblemError(413, "file_too_large", f"A file may be at most {cap} bytes.", max_bytes=cap)
+
+
+def _unsupported(detail: str) -> ProblemError:
+    return ProblemError(415, "unsupported_file_type", detail)
+
+
+async def read_capped(read: Reader, cap: int) -> bytes:
+    """The whole upload, reading at most cap + 1 bytes; 413 `file_too_large` past the cap."""
+    chunks: list[bytes] = []
+    total = 0
+    while total <= cap:
+        chunk = await read(min(READ_CHUNK_BYTES, cap + 1 - total))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+    if total > cap:
+        raise file_too_large(cap)
+    return b"".join(chunks)
+
+
+def file_visibility(principal: Principal) -> ColumnElement[bool]:
+    """The one visibility rule for files (get, download, attach)."""
+    same_company = StoredFile.company_id == principal.company_id
+    if principal.is_admin:
+        return same_company
+    granted = [
+        StoredFile.uploaded_by == principal.user_id,
+        exists().where(
+            Attachment.file_id == StoredFile.id,
+            Attachment.record_type == UPLOAD_GRANT,
+            Attachment.record_id == principal.user_id,
+        ),
+    ]
+    for record_type, table in RECORD_TABLES.items():
+        conditions = [
+            Attachment.file_id == StoredFile.id,
+            Attachment.record_type == record_type,
+            table.id == Attachment.record_id,
+            record_visibility(principal, table),
+        ]
+        if hasattr(table, "deleted_at"):
+            conditions.append(table.deleted_at.is_(None))
+        granted.append(exists().where(*conditions))
+    return same_company & or_(*granted)
+
+
+async def _by_digest(session: AsyncSession, principal: Principal, digest: str) -> StoredFile | None:
+    return await session.scalar(
+        select(StoredFile).where(
+            StoredFile.company_id == principal.company_id, StoredFile.sha256 == digest
+        )
+    )
+
+
+async def _prepare(
+    session: AsyncSession, principal: Principal, data: bytes, media_type: media.MediaType
+) -> tuple[bytes, str, media.PhotoMetadata]:
+    """The bytes to store, their content type and (photos) the EXIF facts."""
+    if media_type.kind != "photo":
+        return data, media_type.content_type, media.PhotoMetadata()
+    time_zone = await session.scalar(
+        select(Company.time_zone).where(Company.id == principal.company_id)
+    )
+    try:
+        photo = await asyncio.to_thread(
+            media.prepare_photo, data, media_type, ZoneInfo(time_zone or "Asia/Shanghai")
+        )
+    except media.ImageTooLarge as exc:
+        raise ProblemError(
+            413,
+            "image_too_large",
+            f"A photo may have at most {media.MAX_IMAGE_PIXELS} pixels.",
+            max_pixels=media.MAX_IMAGE_PIXELS,
+        ) from exc
+    except media.UnreadableImage as exc:
+        raise _unsupported(f"The {media_type.content_type} photo could not be decoded.") from exc
+    return photo.content, photo.content_type, photo.metadata
+
+
+async def upload_file(
+    session: AsyncSession,
+    principal: Principal,
+    read: Reader,
+    filename: str | None,
+    file_id: uuid.UUID | None = None,
+) -> tuple[StoredFile, bool]:
+    """Store an upload once per company: (file, created); known bytes return their file."""
+    # A retry (same id, same bytes) is found by its bytes; an id taken by other bytes is 409.
+    cap = get_settings().max_upload_bytes
+    data = await read_capped(read, cap)
+    media_type = media.sniff(data)
+    if media_type is None:
+        raise _unsupported(
+            "Upload a photo (JPEG, PNG, WebP, HEIC) or a voice note (AAC/M4A, AMR, MP3)."
+        )
+    digest = hashlib.sha256(data).hexdigest()
+    stored = await _by_digest(session, principal, digest)
+    created = False
+    if stored is None:
+        if file_id is not None and await session.get(StoredFile, file_id) is not None:
+            raise _id_conflict()
+        stored = await _insert(session, principal, data, media_type, digest, filename, file_id)
+        created = stored is not None
+        if stored is None:  # lost a race: the same bytes, or the same id, just got stored
+            stored = await _by_digest(session, principal, digest)
+            if stored is None:
+                raise _id_conflict()
+    if not created:
+        await _grant_uploader(session, principal, stored)
+    await session.commit()
+    return stored, created
+
+
+def _id_conflict() -> ProblemError:
+    return ProblemError(409, "id_conflict", "A different file with this id already exists.")
+
+
+async def _insert(
+    session: AsyncSession,
+    principal: Principal,
+    data: bytes,
+    media_type: media.MediaType,
+    digest: str,
+    filename: str | None,
+    file_id: uuid.UUID | None,
+) -> StoredFile | None:
+    """Write the bytes, then the row (None when a concurrent upload won the insert)."""
+    content, content_type, metadata = await _prepare(session, principal, data, media_type)
+    key = f"{principal.company_id}/{digest}"
+    storage = get_storage()
+    # Content-addressed: the bytes are on disk before any row points at them.
+    if not await storage.exists(key):
+        await storage.put(key, content)
+    return await session.scalar(
+        insert(StoredFile)
+        .values(
+            id=file_id or uuid.uuid4(),
+            company_id=principal.company_id,
+            uploaded_by=principal.user_id,
+            kind=media_type.kind,
+            content_type=content_type,
+            size_bytes=len(content),
+            sha256=digest,
+            storage_key=key,
+            original_name=filename[:255] if filename else None,
+            taken_at=metadata.taken_at,
+            taken_latitude=metadata.latitude,
+            taken_longitude=metadata.longitude,
+            created_at=now(),
+        )
+        .on_conflict_do_nothing()
+        .returning(StoredFile)
+    )
+
+
+async def _grant_uploader(session: AsyncSession, principal: Principal, stored: StoredFile) -> None:
+    """Whoever uploads bytes the company already has may see that file from now on."""
+    if stored.uploaded_by == principal.user_id:
+        return
+    await session.execute(
+        insert(Attachment)
+        .values(
+            file_id=stored.id,
+            record_type=UPLOAD_GRANT,
+            record_id=principal.user_id,
+            company_id=principal.company_id,
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def get_file(session: AsyncSession, principal: Principal, file_id: uuid.UUID) -> StoredFile:
+    """A file the caller may see, or 404."""
+    stored = await session.scalar(
+        select(StoredFile).where(StoredFile.id == file_id, file_visibility(principal))
+    )
+    if stored is None:
+        raise not_found("file")
+    return stored
+
+
+async def open_file(stored: StoredFile) -> bytes:
+    """The stored bytes of a file obtained through `get_file`."""
+    return await get_storage().get(stored.storage_key)
+
+
+async def attach_files(
+    session: AsyncSession,
+    principal: Principal,
+    file_ids: Sequence[uuid.UUID],
+    record_type: str,
+    record_id: uuid.UUID,
+    *,
+    field: str = "file_ids",
+) -> None:
+    """Attach visible files to a record in order (idempotent; the caller commits), else 422."""
+    # Every id the caller may not see is one `unknown_file` error at body.<field>.<index>.
+    if record_type not in RECORD_TYPES:
+        raise ValueError(f"files cannot be attached to {record_type!r}")
+    ordered = list(dict.fromkeys(file_ids))
+    if not ordered:
+        return
+    found = set(
+        await session.scalars(
+            select(StoredFile.id).where(StoredFile.id.in_(ordered), file_visibility(principal))
+        )
+    )
+    errors = [
+        {"loc": ["body", field, index], "msg": f"no such file: {file_id}", "type": "unknown_file"}
+        for index, file_id in enumerate(file_ids)
+        if file_id not in found
+    ]
+    if errors:
+        raise ProblemError(
+            422, "unknown_file", "Some attached files do not exist; see errors.", errors=errors
+        )
+    await session.execute(
+        insert(Attachment)
+        .values(
+            [
+                {
+                    "file_id": file_id,
+                    "record_type": record_type,
+                    "record_id": record_id,
+                    "company_id": principal.company_id,
+                    "position": position,
+                }
+                for position, file_id in enumerate(ordered)
+            ]
+        )
+        .on_conflict_do_nothing()
+    )
+
+
+async def files_for(
+    session: AsyncSession, record_type: str, record_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """File ids attached to each of `record_ids` (in attachment order), in one query."""
+    if not record_ids:
+        return {}
+    rows = await session.execute(
+        select(Attachment.record_id, Attachment.file_id)
+        .where(Attachment.record_type == record_type, Attachment.record_id.in_(record_ids))
+        .order_by(Attachment.record_id, Attachment.position, Attachment.file_id)
+    )
+    attached: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for record_id, file_id in rows:
+        attached.setdefault(record_id, []).append(file_id)
+    return attached

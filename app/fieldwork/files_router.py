@@ -1,0 +1,168 @@
+"""HTTP: upload, describe and download files (photos, voice notes)."""
+
+import uuid
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi.routing import APIRoute
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Message
+
+from app.auth.principal import Principal, current_principal
+from app.config import get_settings
+from app.core.errors import problem_responses
+from app.core.geo import CRS
+from app.core.location import location_out
+from app.db import get_session
+from app.fieldwork import files
+from app.fieldwork.file_schemas import FileOut
+from app.fieldwork.models import StoredFile
+
+# Room for the multipart framing (boundaries, part headers, the `id` field) around the file.
+MULTIPART_ALLOWANCE_BYTES = 64 * 1024
+CONTENT_TYPES = (
+    "image/jpeg",
+    "image/png",
+    "image/webp",
+    "audio/mpeg",
+    "audio/aac",
+    "audio/mp4",
+    "audio/3gpp",
+    "audio/amr",
+    "audio/amr-wb",
+)
+
+
+class UploadLimitRoute(APIRoute):
+    """Refuses a request body past the upload cap while it streams in, not after spooling it."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def limited(request: Request) -> Response:
+            cap = get_settings().max_upload_bytes
+            limit = cap + MULTIPART_ALLOWANCE_BYTES
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > limit:
+                raise files.file_too_large(cap)
+            received = 0
+
+            async def receive() -> Message:
+                nonlocal received
+                message = await request.receive()
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise files.file_too_large(cap)
+                return message
+
+            try:
+                return await handler(Request(request.scope, receive))
+            except Exception:
+                # The form parser wraps errors from receive() in a 400; the cause was the size.
+                if received > limit:
+                    raise files.file_too_large(cap) from None
+                raise
+
+        return limited
+
+
+router = APIRouter(tags=["files"], route_class=UploadLimitRoute)
+
+
+def file_out(stored: StoredFile, crs: CRS = CRS.WGS84) -> FileOut:
+    return FileOut(
+        id=stored.id,
+        kind=stored.kind,  # type: ignore[arg-type]
+        content_type=stored.content_type,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
+        taken_at=stored.taken_at,
+        taken_location=location_out(stored.taken_latitude, stored.taken_longitude, crs),
+        download_url=f"/v1/files/{stored.id}/content",
+        created_at=stored.created_at,
+    )
+
+
+@router.post(
+    "/v1/files",
+    status_code=201,
+    response_model=FileOut,
+    summary="Upload a photo or voice note",
+    responses={
+        200: {"model": FileOut, "description": "The company already had these bytes (a retry)."},
+        **problem_responses(401, 409, 413, 415, 422),
+    },
+)
+async def upload_file(
+    response: Response,
+    file: UploadFile = File(
+        description="JPEG, PNG, WebP or HEIC photo; AAC/M4A, AMR or MP3 voice note. "
+        "The type is judged from the bytes, not the name."
+    ),
+    file_id: uuid.UUID | None = Form(
+        None, alias="id", description="Client-generated id (for uploads queued offline)."
+    ),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> FileOut:
+    """201 for new bytes; 200 with the existing file when the company already has these bytes
+    (a retry). Too large → 413 `file_too_large`; not an accepted type → 415
+    `unsupported_file_type`. Photo EXIF time and GPS are kept as metadata and removed from
+    the stored copy (orientation applied)."""
+    stored, created = await files.upload_file(session, principal, file.read, file.filename, file_id)
+    if not created:
+        response.status_code = 200
+    response.headers["Location"] = f"/v1/files/{stored.id}"
+    return file_out(stored)
+
+
+@router.get(
+    "/v1/files/{file_id}",
+    response_model=FileOut,
+    summary="Get a file's details",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_file(
+    file_id: uuid.UUID,
+    crs: CRS = Query(CRS.WGS84, description="CRS of the returned location."),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> FileOut:
+    """Visible to the uploader, to whoever can see a record it is attached to, and admins."""
+    return file_out(await files.get_file(session, principal, file_id), crs)
+
+
+@router.get(
+    "/v1/files/{file_id}/content",
+    response_class=Response,
+    summary="Download a file",
+    responses={
+        200: {
+            "description": "The stored bytes.",
+            "content": {content_type: {} for content_type in CONTENT_TYPES},
+        },
+        304: {"description": "Not modified (`If-None-Match` matched the ETag)."},
+        **problem_responses(401, 404, 422),
+    },
+)
+async def download_file(
+    file_id: uuid.UUID,
+    if_none_match: str | None = Header(None),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Same visibility as the file. `ETag` is the sha256; the bytes under an id never change."""
+    stored = await files.get_file(session, principal, file_id)
+    etag = f'"{stored.sha256}"'
+    headers = {
+        "ETag": etag,
+        "Cache-Control": "private, max-age=86400",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if if_none_match is not None:
+        candidates = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+        if etag in candidates or "*" in candidates:
+            return Response(status_code=304, headers=headers)
+    content = await files.open_file(stored)
+    return Response(content, media_type=stored.content_type, headers=headers)

@@ -1,0 +1,176 @@
+"""Follow-up records (跟进记录): each one resets the customer's follow-up clock."""
+
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import now
+from app.core.concurrency import check_if_match
+from app.core.errors import ProblemError, not_found
+from app.core.pagination import PageParams, make_page, paginate
+from app.customers.access import load_customer
+from app.customers.activity import record_followup_activity
+from app.fieldwork import files
+from app.fieldwork.models import Checkin, Followup
+from app.fieldwork.schemas import FollowupCreate, FollowupUpdate
+from app.fieldwork.visibility import record_visibility
+
+
+def _request_hash(data: FollowupCreate) -> str:
+    payload = data.model_dump(mode="json", exclude={"id"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+async def create_followup(
+    session: AsyncSession, principal: Principal, data: FollowupCreate
+) -> tuple[Followup, bool]:
+    """A follow-up on a visible customer the caller works (pool customers: claim first)."""
+    request_hash = _request_hash(data)
+    if data.id is not None:
+        existing = await session.get(Followup, data.id)
+        if existing is not None:
+            if (
+                existing.company_id == principal.company_id
+                and existing.user_id == principal.user_id
+                and existing.request_hash == request_hash
+            ):
+                return existing, False
+            raise ProblemError(
+                409, "id_conflict", "A different record with this id already exists."
+            )
+    access = await load_customer(session, principal, data.customer_id)
+    if access.customer.owner_id is None and not (principal.is_manager or principal.is_admin):
+        raise ProblemError(
+            409, "customer_not_owned", "This customer is in the pool: claim it first."
+        )
+    if data.checkin_id is not None:
+        linked = await session.scalar(
+            select(Checkin.id).where(
+                Checkin.id == data.checkin_id,
+                Checkin.company_id == principal.company_id,
+                Checkin.customer_id == data.customer_id,
+            )
+        )
+        if linked is None:
+            raise ProblemError(
+                422,
+                "unknown_checkin",
+                "No check-in with that id at this customer.",
+                errors=[
+                    {
+                        "loc": ["body", "checkin_id"],
+                        "msg": "unknown check-in",
+                        "type": "value_error",
+                    }
+                ],
+            )
+    at = now()
+    followup = Followup(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        user_id=principal.user_id,
+        customer_id=data.customer_id,
+        kind=data.kind,
+        text=data.text,
+        next_followup_at=data.next_followup_at,
+        checkin_id=data.checkin_id,
+        request_hash=request_hash,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    session.add(followup)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+    await files.attach_files(
+        session, principal, data.attachment_ids, "followup", followup.id, field="attachment_ids"
+    )
+    await record_followup_activity(
+        session, data.customer_id, at, data.next_followup_at, set_next=True
+    )
+    await session.commit()
+    return followup, True
+
+
+async def get_followup(
+    session: AsyncSession, principal: Principal, followup_id: uuid.UUID
+) -> Followup:
+    """One visible follow-up, or 404."""
+    followup = await session.scalar(
+        select(Followup).where(
+            Followup.id == followup_id,
+            Followup.deleted_at.is_(None),
+            record_visibility(principal, Followup),
+        )
+    )
+    if followup is None:
+        raise not_found("follow-up")
+    return followup
+
+
+async def update_followup(
+    session: AsyncSession,
+    principal: Principal,
+    followup_id: uuid.UUID,
+    data: FollowupUpdate,
+    if_match: str | None,
+) -> Followup:
+    """The author edits text, kind or the next follow-up date (If-Match optional)."""
+    followup = await get_followup(session, principal, followup_id)
+    if followup.user_id != principal.user_id:
+        raise ProblemError(403, "forbidden", "Only the author may edit a follow-up.")
+    check_if_match(if_match, followup.version, required=False)
+    fields = data.model_fields_set
+    if "text" in fields and data.text:
+        followup.text = data.text
+    if "kind" in fields and data.kind:
+        followup.kind = data.kind
+    if "next_followup_at" in fields:
+        followup.next_followup_at = data.next_followup_at
+        await record_followup_activity(
+            session, followup.customer_id, followup.created_at, data.next_followup_at, set_next=True
+        )
+    followup.version += 1
+    await session.commit()
+    await session.refresh(followup)
+    return followup
+
+
+async def delete_followup(
+    session: AsyncSession, principal: Principal, followup_id: uuid.UUID
+) -> None:
+    """Soft delete by the author or a manager above them (the clock does not move back)."""
+    followup = await get_followup(session, principal, followup_id)
+    if followup.user_id != principal.user_id and not (principal.is_manager or principal.is_admin):
+        raise ProblemError(403, "forbidden", "Only the author or a manager may delete a follow-up.")
+    followup.deleted_at = now()
+    await session.commit()
+
+
+async def list_followups(
+    session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
+) -> tuple[list[Followup], str | None]:
+    """Visible follow-ups, newest first."""
+    stmt = select(Followup).where(
+        Followup.deleted_at.is_(None), record_visibility(principal, Followup)
+    )
+    for field in ("customer_id", "user_id", "kind"):
+        if filters.get(field):
+            stmt = stmt.where(getattr(Followup, field) == filters[field])
+    if filters.get("since"):
+        stmt = stmt.where(Followup.created_at >= filters["since"])
+    if filters.get("until"):
+        stmt = stmt.where(Followup.created_at < filters["until"])
+    rows = list(
+        (await session.execute(paginate(stmt, Followup.created_at, Followup.id, params))).scalars()
+    )
+    return make_page(rows, params)

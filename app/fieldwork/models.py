@@ -1,0 +1,139 @@
+"""Field work: files, check-ins, follow-ups (and their attachments)."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from geoalchemy2 import Geography
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Computed,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, created_at_column, updated_at_column, uuid_pk
+
+FOLLOWUP_KINDS = ("call", "visit", "message", "meeting", "other")
+POINT_FROM_COLUMNS = "(ST_SetSRID(ST_MakePoint(longitude, latitude), 4326))::geography"
+
+
+class StoredFile(Base):
+    """An uploaded photo or voice note; identical bytes are stored once per company."""
+
+    __tablename__ = "files"
+    __table_args__ = (
+        Index("uq_files_company_sha256", "company_id", "sha256", unique=True),
+        CheckConstraint("kind IN ('photo', 'voice')", name="kind"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size_bytes: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+    original_name: Mapped[str | None] = mapped_column(String(255))
+    # EXIF metadata read before it was stripped from the stored copy (photos only).
+    taken_at: Mapped[datetime | None]
+    taken_latitude: Mapped[float | None] = mapped_column(Float)
+    taken_longitude: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Attachment(Base):
+    """A file attached to a record (check-in, follow-up, work log)."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (Index("ix_attachments_record", "record_type", "record_id"),)
+
+    file_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    )
+    record_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer, server_default="0")
+
+
+class Checkin(Base):
+    """A GPS check-in at a customer's site, with plausibility flags."""
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        Index("ix_checkins_company_created", "company_id", "created_at", "id"),
+        Index("ix_checkins_user_recorded", "user_id", "client_recorded_at"),
+        Index("ix_checkins_customer_created", "customer_id", "created_at"),
+        Index("ix_checkins_location", "location", postgresql_using="gist"),
+        Index("ix_checkins_position", "company_id", "position_key"),
+        Index(
+            "ix_checkins_flagged",
+            "company_id",
+            "created_at",
+            postgresql_where=text("jsonb_array_length(flags) > 0"),
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    latitude: Mapped[float] = mapped_column(Float)
+    longitude: Mapped[float] = mapped_column(Float)
+    location: Mapped[Any] = mapped_column(
+        Geography(geometry_type="POINT", srid=4326, spatial_index=False),
+        Computed(POINT_FROM_COLUMNS, persisted=True),
+    )
+    position_key: Mapped[str] = mapped_column(String(32))
+    accuracy_m: Mapped[float | None] = mapped_column(Float)
+    submitted_crs: Mapped[str] = mapped_column(String(8))
+    client_recorded_at: Mapped[datetime]
+    received_at: Mapped[datetime]
+    offline: Mapped[bool] = mapped_column(server_default=text("false"))
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(Text)
+    mock_location: Mapped[bool] = mapped_column(server_default=text("false"))
+    device_id: Mapped[str | None] = mapped_column(String(200))
+    distance_m: Mapped[float | None] = mapped_column(Float)
+    flags: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    counts_as_followup: Mapped[bool] = mapped_column(server_default=text("true"))
+    checked_out_at: Mapped[datetime | None]
+    duration_s: Mapped[int | None] = mapped_column(Integer)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class Followup(Base):
+    """A follow-up record (跟进记录) on a customer: call, visit, message, meeting, other."""
+
+    __tablename__ = "followups"
+    __table_args__ = (
+        CheckConstraint("kind IN ('call', 'visit', 'message', 'meeting', 'other')", name="kind"),
+        Index("ix_followups_company_created", "company_id", "created_at", "id"),
+        Index("ix_followups_customer_created", "customer_id", "created_at", "id"),
+        Index("ix_followups_user_created", "user_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str] = mapped_column(Text)
+    next_followup_at: Mapped[datetime | None]
+    checkin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("checkins.id"))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]

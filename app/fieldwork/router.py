@@ -1,0 +1,289 @@
+"""HTTP: check-ins and follow-ups."""
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Header, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal
+from app.core.concurrency import etag_for
+from app.core.errors import problem_responses
+from app.core.geo import CRS
+from app.core.location import location_out
+from app.core.pagination import Page, PageParams, page_params
+from app.db import get_session
+from app.fieldwork import checkins, files, followups
+from app.fieldwork.models import Checkin, Followup
+from app.fieldwork.schemas import (
+    CheckinCreate,
+    CheckinOut,
+    CheckoutIn,
+    FollowupCreate,
+    FollowupKind,
+    FollowupOut,
+    FollowupUpdate,
+    flags_out,
+)
+
+router = APIRouter()
+CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
+
+
+def checkin_out(checkin: Checkin, photo_ids: list[uuid.UUID], crs: CRS = CRS.WGS84) -> CheckinOut:
+    location = location_out(checkin.latitude, checkin.longitude, crs)
+    assert location is not None
+    return CheckinOut(
+        id=checkin.id,
+        user_id=checkin.user_id,
+        customer_id=checkin.customer_id,
+        location=location,
+        accuracy_m=checkin.accuracy_m,
+        submitted_crs=checkin.submitted_crs,
+        client_recorded_at=checkin.client_recorded_at,
+        received_at=checkin.received_at,
+        offline=checkin.offline,
+        purpose=checkin.purpose,
+        note=checkin.note,
+        photo_ids=photo_ids,
+        mock_location=checkin.mock_location,
+        device_id=checkin.device_id,
+        distance_m=checkin.distance_m,
+        flags=flags_out(checkin.flags),
+        counts_as_followup=checkin.counts_as_followup,
+        checked_out_at=checkin.checked_out_at,
+        duration_s=checkin.duration_s,
+        created_at=checkin.created_at,
+    )
+
+
+def followup_out(followup: Followup, attachment_ids: list[uuid.UUID]) -> FollowupOut:
+    return FollowupOut(
+        id=followup.id,
+        user_id=followup.user_id,
+        customer_id=followup.customer_id,
+        kind=followup.kind,
+        text=followup.text,
+        attachment_ids=attachment_ids,
+        next_followup_at=followup.next_followup_at,
+        checkin_id=followup.checkin_id,
+        version=followup.version,
+        created_at=followup.created_at,
+        updated_at=followup.updated_at,
+    )
+
+
+@router.post(
+    "/v1/checkins",
+    status_code=201,
+    response_model=CheckinOut,
+    tags=["checkins"],
+    summary="Check in at a customer",
+    responses={
+        200: {"model": CheckinOut, "description": "Retry with the same id and body"},
+        **problem_responses(401, 404, 409, 422),
+    },
+)
+async def create_checkin(
+    body: CheckinCreate,
+    response: Response,
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CheckinOut:
+    """Location in any CRS (stored as WGS-84). Plausibility flags never reject a check-in."""
+    checkin, created = await checkins.create_checkin(session, principal, body)
+    if not created:
+        response.status_code = 200
+    photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
+    return checkin_out(checkin, photo_ids, crs)
+
+
+@router.get(
+    "/v1/checkins",
+    response_model=Page[CheckinOut],
+    tags=["checkins"],
+    summary="List check-ins",
+    responses=problem_responses(401, 422),
+)
+async def list_checkins(
+    params: PageParams = Depends(page_params),
+    user: uuid.UUID | None = Query(None),
+    customer: uuid.UUID | None = Query(None),
+    since: datetime | None = Query(None, alias="from", description="Recorded at or after."),
+    until: datetime | None = Query(None, alias="to", description="Recorded before."),
+    flagged: bool | None = Query(
+        None, description="Only flagged (true) or clean (false) check-ins."
+    ),
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[CheckinOut]:
+    """Visible check-ins, newest first."""
+    filters = {
+        "user_id": user,
+        "customer_id": customer,
+        "since": since,
+        "until": until,
+        "flagged": flagged,
+    }
+    rows, next_cursor = await checkins.list_checkins(session, principal, params, filters)
+    photos = await files.files_for(session, "checkin", [c.id for c in rows])
+    return Page[CheckinOut](
+        items=[checkin_out(c, photos.get(c.id, []), crs) for c in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/v1/checkins/{checkin_id}",
+    response_model=CheckinOut,
+    tags=["checkins"],
+    summary="Get a check-in",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_checkin(
+    checkin_id: uuid.UUID,
+    crs: CRS = CRS_QUERY,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CheckinOut:
+    """404 when not visible."""
+    checkin = await checkins.get_checkin(session, principal, checkin_id)
+    photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
+    return checkin_out(checkin, photo_ids, crs)
+
+
+@router.post(
+    "/v1/checkins/{checkin_id}/checkout",
+    response_model=CheckinOut,
+    tags=["checkins"],
+    summary="Check out (close the visit)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def checkout(
+    checkin_id: uuid.UUID,
+    body: CheckoutIn | None = None,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> CheckinOut:
+    """Records the visit's duration; repeating it returns the closed visit unchanged."""
+    checkin = await checkins.checkout(session, principal, checkin_id, body or CheckoutIn())
+    photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
+    return checkin_out(checkin, photo_ids)
+
+
+@router.post(
+    "/v1/followups",
+    status_code=201,
+    response_model=FollowupOut,
+    tags=["followups"],
+    summary="Add a follow-up record",
+    responses={
+        200: {"model": FollowupOut, "description": "Retry with the same id and body"},
+        **problem_responses(401, 404, 409, 422),
+    },
+)
+async def create_followup(
+    body: FollowupCreate,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> FollowupOut:
+    """Resets the customer's follow-up clock. Pool customers: 409 `customer_not_owned` for reps."""
+    followup, created = await followups.create_followup(session, principal, body)
+    if not created:
+        response.status_code = 200
+    response.headers["ETag"] = etag_for(followup.version)
+    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
+    return followup_out(followup, attachments)
+
+
+@router.get(
+    "/v1/followups",
+    response_model=Page[FollowupOut],
+    tags=["followups"],
+    summary="List follow-ups",
+    responses=problem_responses(401, 422),
+)
+async def list_followups(
+    params: PageParams = Depends(page_params),
+    customer: uuid.UUID | None = Query(None),
+    user: uuid.UUID | None = Query(None),
+    kind: FollowupKind | None = Query(None),
+    since: datetime | None = Query(None, alias="from"),
+    until: datetime | None = Query(None, alias="to"),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[FollowupOut]:
+    """Visible follow-ups, newest first."""
+    filters = {
+        "customer_id": customer,
+        "user_id": user,
+        "kind": kind,
+        "since": since,
+        "until": until,
+    }
+    rows, next_cursor = await followups.list_followups(session, principal, params, filters)
+    attachments = await files.files_for(session, "followup", [f.id for f in rows])
+    return Page[FollowupOut](
+        items=[followup_out(f, attachments.get(f.id, [])) for f in rows], next_cursor=next_cursor
+    )
+
+
+@router.get(
+    "/v1/followups/{followup_id}",
+    response_model=FollowupOut,
+    tags=["followups"],
+    summary="Get a follow-up",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_followup(
+    followup_id: uuid.UUID,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> FollowupOut:
+    """404 when not visible."""
+    followup = await followups.get_followup(session, principal, followup_id)
+    response.headers["ETag"] = etag_for(followup.version)
+    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
+    return followup_out(followup, attachments)
+
+
+@router.patch(
+    "/v1/followups/{followup_id}",
+    response_model=FollowupOut,
+    tags=["followups"],
+    summary="Edit a follow-up",
+    responses=problem_responses(401, 403, 404, 412, 422),
+)
+async def update_followup(
+    followup_id: uuid.UUID,
+    body: FollowupUpdate,
+    response: Response,
+    if_match: str | None = Header(None),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> FollowupOut:
+    """The author only; `If-Match` optional (412 when stale)."""
+    followup = await followups.update_followup(session, principal, followup_id, body, if_match)
+    response.headers["ETag"] = etag_for(followup.version)
+    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
+    return followup_out(followup, attachments)
+
+
+@router.delete(
+    "/v1/followups/{followup_id}",
+    status_code=204,
+    tags=["followups"],
+    summary="Delete a follow-up (soft)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_followup(
+    followup_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """The author or a manager."""
+    await followups.delete_followup(session, principal, followup_id)
+    return Response(status_code=204)

@@ -1,0 +1,94 @@
+"""Request and response bodies for check-ins and follow-ups."""
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from app.core.location import LocationIn, LocationOut
+
+FollowupKind = Literal["call", "visit", "message", "meeting", "other"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CheckinCreate(Strict):
+    id: uuid.UUID | None = Field(None, description="Client-generated id: retries are safe.")
+    customer_id: uuid.UUID
+    location: LocationIn
+    client_recorded_at: AwareDatetime = Field(description="When the phone recorded it.")
+    offline: bool = Field(False, description="Recorded offline and sent later.")
+    purpose: str | None = Field(None, max_length=200)
+    note: str | None = Field(None, max_length=5000)
+    photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
+    mock_location: bool = Field(False, description="As reported by the phone OS.")
+    device_id: str | None = Field(None, max_length=200)
+
+
+class CheckoutIn(Strict):
+    client_recorded_at: AwareDatetime | None = Field(None, description="Defaults to now.")
+
+
+class Flag(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    code: str
+
+
+class CheckinOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    customer_id: uuid.UUID
+    location: LocationOut
+    accuracy_m: float | None
+    submitted_crs: str
+    client_recorded_at: datetime
+    received_at: datetime
+    offline: bool
+    purpose: str | None
+    note: str | None
+    photo_ids: list[uuid.UUID]
+    mock_location: bool
+    device_id: str | None
+    distance_m: float | None = Field(description="Metres to the customer's location.")
+    flags: list[Flag]
+    counts_as_followup: bool
+    checked_out_at: datetime | None
+    duration_s: int | None
+    created_at: datetime
+
+
+class FollowupCreate(Strict):
+    id: uuid.UUID | None = None
+    customer_id: uuid.UUID
+    kind: FollowupKind
+    text: str = Field(min_length=1, max_length=10_000)
+    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
+    next_followup_at: AwareDatetime | None = None
+    checkin_id: uuid.UUID | None = None
+
+
+class FollowupUpdate(Strict):
+    text: str | None = Field(None, min_length=1, max_length=10_000)
+    kind: FollowupKind | None = None
+    next_followup_at: AwareDatetime | None = None
+
+
+class FollowupOut(BaseModel):
+    id: uuid.UUID
+    user_id: uuid.UUID
+    customer_id: uuid.UUID
+    kind: FollowupKind
+    text: str
+    attachment_ids: list[uuid.UUID]
+    next_followup_at: datetime | None
+    checkin_id: uuid.UUID | None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+def flags_out(flags: list[dict[str, Any]]) -> list[Flag]:
+    return [Flag(**flag) for flag in flags]

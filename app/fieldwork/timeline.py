@@ -1,0 +1,37 @@
+"""Follow-ups and check-ins as sources of the customer timeline."""
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Numeric, Select, Uuid, cast, func, literal, null, select
+
+from app.fieldwork.models import Checkin, Followup
+
+
+def followups_on(customer_id: uuid.UUID) -> Select[Any]:
+    """Follow-ups on the customer as timeline rows."""
+    return select(
+        Followup.id,
+        Followup.created_at,
+        literal("followup.") + Followup.kind,
+        Followup.user_id,
+        cast(null(), Uuid()),
+        cast(null(), Uuid()),
+        Followup.text,
+        cast(null(), Numeric(14, 2)),
+    ).where(Followup.customer_id == customer_id, Followup.deleted_at.is_(None))
+
+
+def checkins_at(customer_id: uuid.UUID) -> Select[Any]:
+    """Check-ins at the customer as timeline rows."""
+    summary = func.concat_ws(" · ", Checkin.purpose, Checkin.note)
+    return select(
+        Checkin.id,
+        Checkin.created_at,
+        literal("checkin"),
+        Checkin.user_id,
+        cast(null(), Uuid()),
+        cast(null(), Uuid()),
+        summary,
+        cast(null(), Numeric(14, 2)),
+    ).where(Checkin.customer_id == customer_id)

@@ -1,0 +1,33 @@
+"""The one visibility rule for people's records on customers (check-ins, follow-ups).
+
+A record is visible to its author, to whoever can see its customer (customer visibility:
+owner, collaborators, the pool, managers of the owner, admins), and to managers of the
+author's department subtree. Admins see the company.
+"""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, select
+
+from app.auth.principal import Principal
+from app.customers.access import customer_visibility, subtree_user_ids
+from app.customers.models import Customer
+
+
+def record_visibility(principal: Principal, table: Any) -> ColumnElement[bool]:
+    """Visibility of rows of `table` (with company_id, user_id, customer_id columns)."""
+    same_company = table.company_id == principal.company_id
+    if principal.is_admin:
+        return same_company
+    customer_visible = exists().where(
+        Customer.id == table.customer_id, customer_visibility(principal)
+    )
+    visible = (table.user_id == principal.user_id) | customer_visible
+    if principal.is_manager and principal.department_path:
+        visible = visible | table.user_id.in_(subtree_user_ids(principal))
+    return same_company & visible
+
+
+def visible_ids(principal: Principal, table: Any) -> Any:
+    """A subquery of the ids of visible rows of `table`."""
+    return select(table.id).where(record_visibility(principal, table))
