@@ -19,10 +19,12 @@ from app.customers.router import router as customers_router
 from app.db import dispose_engine
 from app.fieldwork import timeline as fieldwork_timeline
 from app.fieldwork.files_router import router as files_router
+from app.fieldwork.logs_router import router as logs_router
 from app.fieldwork.router import router as fieldwork_router
 from app.ops.router import router as ops_router
 from app.org import service as org_service
 from app.org.router import router as org_router
+from app.reports.router import router as reports_router
 
 DESCRIPTION = """
 The API of Outfield, a mobile field-sales CRM.
@@ -47,7 +49,11 @@ def install_hooks() -> None:
         org_service.signup_hooks.append(customer_ownership.on_signup)
     if customer_ownership.on_user_deactivated not in org_service.deactivation_hooks:
         org_service.deactivation_hooks.append(customer_ownership.on_user_deactivated)
-    for source in (fieldwork_timeline.followups_on, fieldwork_timeline.checkins_at):
+    for source in (
+        fieldwork_timeline.followups_on,
+        fieldwork_timeline.checkins_at,
+        fieldwork_timeline.logs_about,
+    ):
         if source not in timeline_sources:
             timeline_sources.append(source)
 
@@ -75,6 +81,8 @@ def create_app() -> FastAPI:
         pool_router,
         files_router,
         fieldwork_router,
+        logs_router,
+        reports_router,
     ):
         app.include_router(router)
     return app

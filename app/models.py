@@ -12,7 +12,15 @@ from app.customers.models import (
     PoolSettings,
 )
 from app.db import Base
-from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile
+from app.fieldwork.models import (
+    Attachment,
+    Checkin,
+    Followup,
+    StoredFile,
+    VisitPlan,
+    WorkLog,
+    WorkLogCustomer,
+)
 from app.ops.models import JobRun
 from app.org.models import Company, Department, User
 
@@ -22,6 +30,9 @@ __all__ = [
     "Checkin",
     "Followup",
     "StoredFile",
+    "VisitPlan",
+    "WorkLog",
+    "WorkLogCustomer",
     "Collaborator",
     "Contact",
     "Customer",

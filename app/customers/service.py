@@ -104,6 +104,7 @@ async def _flush_customer(session: AsyncSession, principal: Principal, customer:
             await session.flush()
     except IntegrityError as exc:
         # A concurrent create got there first: the unique index is the real duplicate check.
+        await session.rollback()
         matches = await find_duplicates(
             session, principal, customer.name, customer.phone, exclude_id=customer.id
         )

@@ -22,9 +22,9 @@ from app.config import get_settings
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.fieldwork import media
-from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile
+from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile, WorkLog
 from app.fieldwork.storage import get_storage
-from app.fieldwork.visibility import record_visibility
+from app.fieldwork.visibility import log_visibility, record_visibility
 from app.org.models import Company
 
 # Record types files attach to, and the table whose visibility decides who sees them.
@@ -85,6 +85,15 @@ def file_visibility(principal: Principal) -> ColumnElement[bool]:
         if hasattr(table, "deleted_at"):
             conditions.append(table.deleted_at.is_(None))
         granted.append(exists().where(*conditions))
+    granted.append(
+        exists().where(
+            Attachment.file_id == StoredFile.id,
+            Attachment.record_type == "log",
+            WorkLog.id == Attachment.record_id,
+            WorkLog.deleted_at.is_(None),
+            log_visibility(principal),
+        )
+    )
     return same_company & or_(*granted)
 
 

@@ -1,7 +1,7 @@
 """Field work: files, check-ins, follow-ups (and their attachments)."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
 from geoalchemy2 import Geography
@@ -132,6 +132,74 @@ class Followup(Base):
     text: Mapped[str] = mapped_column(Text)
     next_followup_at: Mapped[datetime | None]
     checkin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("checkins.id"))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class WorkLog(Base):
+    """A daily, weekly or monthly review (日报/周报/月报) with the figures of its period."""
+
+    __tablename__ = "work_logs"
+    __table_args__ = (
+        CheckConstraint("period IN ('daily', 'weekly', 'monthly')", name="period"),
+        Index(
+            "uq_work_logs_user_period",
+            "user_id",
+            "period",
+            "period_start",
+            unique=True,
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index("ix_work_logs_company_created", "company_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    period: Mapped[str] = mapped_column(String(8))
+    period_start: Mapped[date]
+    # Defined before `text`, whose name shadows sqlalchemy.text inside this class body.
+    figures: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    text: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]
+
+
+class WorkLogCustomer(Base):
+    __tablename__ = "work_log_customers"
+    __table_args__ = (Index("ix_work_log_customers_customer", "customer_id"),)
+
+    log_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("work_logs.id", ondelete="CASCADE"), primary_key=True
+    )
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+
+
+class VisitPlan(Base):
+    """A planned visit (拜访计划) of a user to a customer on a day."""
+
+    __tablename__ = "visit_plans"
+    __table_args__ = (
+        Index("ix_visit_plans_user_date", "user_id", "plan_date", "sequence"),
+        Index("ix_visit_plans_company_created", "company_id", "created_at", "id"),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    plan_date: Mapped[date]
+    planned_time: Mapped[time | None]
+    sequence: Mapped[int] = mapped_column(Integer, server_default="0")
+    purpose: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     request_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = created_at_column()

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import Numeric, Select, Uuid, cast, func, literal, null, select
 
-from app.fieldwork.models import Checkin, Followup
+from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
 
 
 def followups_on(customer_id: uuid.UUID) -> Select[Any]:
@@ -35,3 +35,21 @@ def checkins_at(customer_id: uuid.UUID) -> Select[Any]:
         summary,
         cast(null(), Numeric(14, 2)),
     ).where(Checkin.customer_id == customer_id)
+
+
+def logs_about(customer_id: uuid.UUID) -> Select[Any]:
+    """Work logs linked to the customer as timeline rows."""
+    return (
+        select(
+            WorkLog.id,
+            WorkLog.created_at,
+            literal("log.") + WorkLog.period,
+            WorkLog.user_id,
+            cast(null(), Uuid()),
+            cast(null(), Uuid()),
+            WorkLog.text,
+            cast(null(), Numeric(14, 2)),
+        )
+        .join(WorkLogCustomer, WorkLogCustomer.log_id == WorkLog.id)
+        .where(WorkLogCustomer.customer_id == customer_id, WorkLog.deleted_at.is_(None))
+    )

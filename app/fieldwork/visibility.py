@@ -12,6 +12,7 @@ from sqlalchemy import ColumnElement, exists, select
 from app.auth.principal import Principal
 from app.customers.access import customer_visibility, subtree_user_ids
 from app.customers.models import Customer
+from app.fieldwork.models import WorkLog
 
 
 def record_visibility(principal: Principal, table: Any) -> ColumnElement[bool]:
@@ -31,3 +32,14 @@ def record_visibility(principal: Principal, table: Any) -> ColumnElement[bool]:
 def visible_ids(principal: Principal, table: Any) -> Any:
     """A subquery of the ids of visible rows of `table`."""
     return select(table.id).where(record_visibility(principal, table))
+
+
+def log_visibility(principal: Principal) -> ColumnElement[bool]:
+    """Work logs: the author, managers of the author's subtree, admins."""
+    same_company = WorkLog.company_id == principal.company_id
+    if principal.is_admin:
+        return same_company
+    visible = WorkLog.user_id == principal.user_id
+    if principal.is_manager and principal.department_path:
+        visible = visible | WorkLog.user_id.in_(subtree_user_ids(principal))
+    return same_company & visible

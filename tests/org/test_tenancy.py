@@ -17,6 +17,8 @@ PARAMETER_TARGETS = {
     "checkin_id": "checkin",
     "followup_id": "followup",
     "file_id": "file",
+    "log_id": "log",
+    "plan_id": "plan",
 }
 NOT_TENANT_IDS = {"name"}
 # Valid bodies, so a 404 cannot hide behind a 422 (user ids filled in at run time).
@@ -32,6 +34,7 @@ BODIES = {
 LIST_PARAMS = {
     "/v1/customers/nearby": {"lat": 39.9, "lng": 116.4, "radius_m": 50_000},
     "/v1/customers/duplicates": {"name": "A Co"},
+    "/v1/reports/visits": {"from": "2026-01-01", "to": "2026-12-31"},
 }
 
 
@@ -107,6 +110,14 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
                 "/v1/files", files={"file": ("a.png", tiny_png(), "image/png")}, headers=a_rep
             )
         ).json()
+        log = (await http.post("/v1/logs", json={"text": "day"}, headers=a_rep)).json()
+        plan = (
+            await http.post(
+                "/v1/visit-plans",
+                json={"customer_id": customer["id"], "plan_date": "2026-12-01"},
+                headers=a_rep,
+            )
+        ).json()
         targets = {
             "department": a_department,
             "user": a_user,
@@ -116,6 +127,8 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             "checkin": checkin["id"],
             "followup": followup["id"],
             "file": uploaded["id"],
+            "log": log["id"],
+            "plan": plan["id"],
         }
         checked = 0
         for method, path in id_routes():

@@ -1,0 +1,263 @@
+"""Work logs (日报/周报/月报): the rep's review, with the period's figures collected for them."""
+
+import hashlib
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import now
+from app.core.errors import ProblemError, not_found
+from app.core.pagination import PageParams, make_page, paginate
+from app.customers.access import customer_visibility
+from app.customers.models import Customer, OwnershipEvent
+from app.fieldwork import files, periods
+from app.fieldwork.log_schemas import LogCreate, LogUpdate
+from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
+from app.fieldwork.visibility import log_visibility
+from app.org.models import Company
+
+
+async def period_figures(
+    session: AsyncSession, user_id: uuid.UUID, start: datetime, end: datetime
+) -> dict[str, Any]:
+    """What the user did in [start, end): customers, follow-ups, visits, claims, releases."""
+    new_customers = await session.scalar(
+        select(func.count()).where(
+            Customer.created_by == user_id,
+            Customer.created_at >= start,
+            Customer.created_at < end,
+            Customer.deleted_at.is_(None),
+        )
+    )
+    by_kind = dict(
+        (
+            await session.execute(
+                select(Followup.kind, func.count())
+                .where(
+                    Followup.user_id == user_id,
+                    Followup.created_at >= start,
+                    Followup.created_at < end,
+                    Followup.deleted_at.is_(None),
+                )
+                .group_by(Followup.kind)
+            )
+        ).all()
+    )
+    visits, visited = (
+        await session.execute(
+            select(func.count(), func.count(func.distinct(Checkin.customer_id))).where(
+                Checkin.user_id == user_id,
+                Checkin.client_recorded_at >= start,
+                Checkin.client_recorded_at < end,
+            )
+        )
+    ).one()
+    claims = await session.scalar(
+        select(func.count()).where(
+            OwnershipEvent.to_user_id == user_id,
+            OwnershipEvent.kind == "claimed",
+            OwnershipEvent.created_at >= start,
+            OwnershipEvent.created_at < end,
+        )
+    )
+    releases = await session.scalar(
+        select(func.count()).where(
+            OwnershipEvent.from_user_id == user_id,
+            OwnershipEvent.kind == "released",
+            OwnershipEvent.created_at >= start,
+            OwnershipEvent.created_at < end,
+        )
+    )
+    return {
+        "new_customers": new_customers,
+        "followups": sum(by_kind.values()),
+        "followups_by_kind": by_kind,
+        "checkins": visits,
+        "customers_visited": visited,
+        "claims": claims,
+        "releases": releases,
+    }
+
+
+def _request_hash(data: LogCreate) -> str:
+    payload = data.model_dump(mode="json", exclude={"id"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+async def _link_customers(
+    session: AsyncSession, principal: Principal, log_id: uuid.UUID, customer_ids: list[uuid.UUID]
+) -> None:
+    await session.execute(delete(WorkLogCustomer).where(WorkLogCustomer.log_id == log_id))
+    ids = list(dict.fromkeys(customer_ids))
+    if not ids:
+        return
+    visible = set(
+        (
+            await session.execute(
+                select(Customer.id).where(Customer.id.in_(ids), customer_visibility(principal))
+            )
+        ).scalars()
+    )
+    missing = [index for index, cid in enumerate(ids) if cid not in visible]
+    if missing:
+        raise ProblemError(
+            422,
+            "unknown_customer",
+            "Some linked customers do not exist.",
+            errors=[
+                {
+                    "loc": ["body", "customer_ids", i],
+                    "msg": "unknown customer",
+                    "type": "value_error",
+                }
+                for i in missing
+            ],
+        )
+    await session.execute(
+        insert(WorkLogCustomer).values(
+            [
+                {"log_id": log_id, "customer_id": cid, "company_id": principal.company_id}
+                for cid in ids
+            ]
+        )
+    )
+
+
+async def _refresh_figures(session: AsyncSession, log: WorkLog, time_zone: str) -> None:
+    _, start, end = periods.utc_range(log.period, log.period_start, time_zone)
+    log.figures = await period_figures(session, log.user_id, start, end)
+
+
+async def create_log(
+    session: AsyncSession, principal: Principal, data: LogCreate
+) -> tuple[WorkLog, bool]:
+    """The caller's log for a period (one per period: a second one is 409 `log_exists`)."""
+    request_hash = _request_hash(data)
+    if data.id is not None and (existing := await session.get(WorkLog, data.id)) is not None:
+        if existing.user_id == principal.user_id and existing.request_hash == request_hash:
+            return existing, False
+        raise ProblemError(409, "id_conflict", "A different record with this id already exists.")
+    company = await session.get(Company, principal.company_id)
+    day = data.day or periods.local_date(now(), company.time_zone)
+    start = periods.period_start(data.period, day)
+    log = WorkLog(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        user_id=principal.user_id,
+        period=data.period,
+        period_start=start,
+        text=data.text,
+        figures={},
+        request_hash=request_hash,
+        version=1,
+        created_at=now(),
+        updated_at=now(),
+    )
+    session.add(log)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        await session.rollback()
+        other = await session.scalar(
+            select(WorkLog.id).where(
+                WorkLog.user_id == principal.user_id,
+                WorkLog.period == data.period,
+                WorkLog.period_start == start,
+                WorkLog.deleted_at.is_(None),
+            )
+        )
+        raise ProblemError(
+            409,
+            "log_exists",
+            "You already wrote a log for this period; edit it instead.",
+            existing_log_id=str(other) if other else None,
+        ) from exc
+    await _link_customers(session, principal, log.id, data.customer_ids)
+    await files.attach_files(
+        session, principal, data.attachment_ids, "log", log.id, field="attachment_ids"
+    )
+    await _refresh_figures(session, log, company.time_zone)
+    await session.commit()
+    return log, True
+
+
+async def get_log(session: AsyncSession, principal: Principal, log_id: uuid.UUID) -> WorkLog:
+    """One visible log (figures refreshed), or 404."""
+    log = await session.scalar(
+        select(WorkLog).where(
+            WorkLog.id == log_id, WorkLog.deleted_at.is_(None), log_visibility(principal)
+        )
+    )
+    if log is None:
+        raise not_found("log")
+    return log
+
+
+async def update_log(
+    session: AsyncSession, principal: Principal, log_id: uuid.UUID, data: LogUpdate
+) -> WorkLog:
+    """The author edits text or linked customers; figures are collected again."""
+    log = await get_log(session, principal, log_id)
+    if log.user_id != principal.user_id:
+        raise ProblemError(403, "forbidden", "Only the author may edit a log.")
+    if data.text:
+        log.text = data.text
+    if data.customer_ids is not None:
+        await _link_customers(session, principal, log.id, data.customer_ids)
+    company = await session.get(Company, principal.company_id)
+    await _refresh_figures(session, log, company.time_zone)
+    log.version += 1
+    log.updated_at = now()
+    await session.commit()
+    return log
+
+
+async def delete_log(session: AsyncSession, principal: Principal, log_id: uuid.UUID) -> None:
+    """Soft delete by the author."""
+    log = await get_log(session, principal, log_id)
+    if log.user_id != principal.user_id:
+        raise ProblemError(403, "forbidden", "Only the author may delete a log.")
+    log.deleted_at = now()
+    await session.commit()
+
+
+async def list_logs(
+    session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
+) -> tuple[list[WorkLog], str | None]:
+    """Visible logs, newest first."""
+    stmt = select(WorkLog).where(WorkLog.deleted_at.is_(None), log_visibility(principal))
+    if filters.get("user_id"):
+        stmt = stmt.where(WorkLog.user_id == filters["user_id"])
+    if filters.get("period"):
+        stmt = stmt.where(WorkLog.period == filters["period"])
+    if filters.get("since"):
+        stmt = stmt.where(WorkLog.period_start >= filters["since"])
+    if filters.get("until"):
+        stmt = stmt.where(WorkLog.period_start <= filters["until"])
+    rows = list(
+        (await session.execute(paginate(stmt, WorkLog.created_at, WorkLog.id, params))).scalars()
+    )
+    return make_page(rows, params)
+
+
+async def linked_customers(
+    session: AsyncSession, log_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[uuid.UUID]]:
+    """Customer ids linked to each log, in one query."""
+    linked: dict[uuid.UUID, list[uuid.UUID]] = {}
+    if log_ids:
+        rows = await session.execute(
+            select(WorkLogCustomer.log_id, WorkLogCustomer.customer_id).where(
+                WorkLogCustomer.log_id.in_(log_ids)
+            )
+        )
+        for log_id, customer_id in rows:
+            linked.setdefault(log_id, []).append(customer_id)
+    return linked

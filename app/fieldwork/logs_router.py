@@ -1,0 +1,260 @@
+"""HTTP: work logs and visit plans."""
+
+import uuid
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.db import get_session
+from app.fieldwork import files, logs, plans
+from app.fieldwork.log_schemas import (
+    DayRoute,
+    LogCreate,
+    LogOut,
+    LogUpdate,
+    Period,
+    PlanCreate,
+    PlanOut,
+    PlanUpdate,
+)
+from app.fieldwork.models import WorkLog
+
+router = APIRouter()
+RETRY = "Retry with the same id and body"
+
+
+async def logs_out(session: AsyncSession, rows: list[WorkLog]) -> list[LogOut]:
+    ids = [log.id for log in rows]
+    customers = await logs.linked_customers(session, ids)
+    attachments = await files.files_for(session, "log", ids)
+    return [
+        LogOut(
+            id=log.id,
+            user_id=log.user_id,
+            period=log.period,
+            period_start=log.period_start,
+            text=log.text,
+            customer_ids=customers.get(log.id, []),
+            attachment_ids=attachments.get(log.id, []),
+            figures=log.figures,
+            version=log.version,
+            created_at=log.created_at,
+            updated_at=log.updated_at,
+        )
+        for log in rows
+    ]
+
+
+def plan_out(row: tuple[Any, ...]) -> PlanOut:
+    plan, checkin_id, customer_name, status = row
+    return PlanOut(
+        id=plan.id,
+        user_id=plan.user_id,
+        customer_id=plan.customer_id,
+        customer_name=customer_name,
+        plan_date=plan.plan_date,
+        planned_time=plan.planned_time,
+        sequence=plan.sequence,
+        purpose=plan.purpose,
+        status=status,
+        checkin_id=checkin_id,
+        created_by=plan.created_by,
+        version=plan.version,
+        created_at=plan.created_at,
+    )
+
+
+@router.post(
+    "/v1/logs",
+    status_code=201,
+    response_model=LogOut,
+    tags=["logs"],
+    summary="Write a work log",
+    responses={200: {"model": LogOut, "description": RETRY}, **problem_responses(401, 409, 422)},
+)
+async def create_log(
+    body: LogCreate,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> LogOut:
+    """One per period; figures (new customers, follow-ups by kind, check-ins, customers visited,
+    claims, releases) are collected for the period in the company's time zone."""
+    log, created = await logs.create_log(session, principal, body)
+    if not created:
+        response.status_code = 200
+    return (await logs_out(session, [log]))[0]
+
+
+@router.get(
+    "/v1/logs",
+    response_model=Page[LogOut],
+    tags=["logs"],
+    summary="List work logs",
+    responses=problem_responses(401, 422),
+)
+async def list_logs(
+    params: PageParams = Depends(page_params),
+    user: uuid.UUID | None = Query(None),
+    period: Period | None = Query(None),
+    since: date | None = Query(None, alias="from"),
+    until: date | None = Query(None, alias="to"),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[LogOut]:
+    """The caller's logs and, for managers, their subtree's; newest first."""
+    rows, next_cursor = await logs.list_logs(
+        session,
+        principal,
+        params,
+        {"user_id": user, "period": period, "since": since, "until": until},
+    )
+    return Page[LogOut](items=await logs_out(session, rows), next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/logs/{log_id}",
+    response_model=LogOut,
+    tags=["logs"],
+    summary="Get a work log",
+    responses=problem_responses(401, 404, 422),
+)
+async def get_log(
+    log_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> LogOut:
+    """404 when not visible."""
+    return (await logs_out(session, [await logs.get_log(session, principal, log_id)]))[0]
+
+
+@router.patch(
+    "/v1/logs/{log_id}",
+    response_model=LogOut,
+    tags=["logs"],
+    summary="Edit a work log",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_log(
+    log_id: uuid.UUID,
+    body: LogUpdate,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> LogOut:
+    """The author only; the figures are collected again."""
+    return (await logs_out(session, [await logs.update_log(session, principal, log_id, body)]))[0]
+
+
+@router.delete(
+    "/v1/logs/{log_id}",
+    status_code=204,
+    tags=["logs"],
+    summary="Delete a work log",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_log(
+    log_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """The author only (soft delete)."""
+    await logs.delete_log(session, principal, log_id)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/v1/visit-plans",
+    status_code=201,
+    response_model=PlanOut,
+    tags=["visit-plans"],
+    summary="Plan a visit",
+    responses={
+        200: {"model": PlanOut, "description": RETRY},
+        **problem_responses(401, 403, 404, 409, 422),
+    },
+)
+async def create_plan(
+    body: PlanCreate,
+    response: Response,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> PlanOut:
+    """For yourself, or (managers) for a rep of your subtree."""
+    plan, created = await plans.create_plan(session, principal, body)
+    if not created:
+        response.status_code = 200
+    return plan_out(await plans.get_plan(session, principal, plan.id))
+
+
+@router.get(
+    "/v1/visit-plans",
+    response_model=DayRoute,
+    tags=["visit-plans"],
+    summary="A day's route",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def day_route(
+    day: date | None = Query(None, alias="date", description="Default: today (company time)."),
+    user: uuid.UUID | None = Query(None, description="Default: you."),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> DayRoute:
+    """Plans in planned order, each `planned`, `done` (a check-in there that day) or `missed`."""
+    the_day, user_id, rows = await plans.day_route(session, principal, day, user)
+    return DayRoute(date=the_day, user_id=user_id, items=[plan_out(row) for row in rows])
+
+
+@router.get(
+    "/v1/visit-plans/{plan_id}",
+    response_model=PlanOut,
+    tags=["visit-plans"],
+    summary="Get a plan",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def get_plan(
+    plan_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> PlanOut:
+    """With its status."""
+    return plan_out(await plans.get_plan(session, principal, plan_id))
+
+
+@router.patch(
+    "/v1/visit-plans/{plan_id}",
+    response_model=PlanOut,
+    tags=["visit-plans"],
+    summary="Change a plan",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def update_plan(
+    plan_id: uuid.UUID,
+    body: PlanUpdate,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> PlanOut:
+    """Move it to another day, reorder, re-purpose."""
+    plan = await plans.update_plan(session, principal, plan_id, body)
+    return plan_out(await plans.get_plan(session, principal, plan.id))
+
+
+@router.delete(
+    "/v1/visit-plans/{plan_id}",
+    status_code=204,
+    tags=["visit-plans"],
+    summary="Cancel a plan",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def delete_plan(
+    plan_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Response:
+    """Soft delete."""
+    await plans.delete_plan(session, principal, plan_id)
+    return Response(status_code=204)

@@ -1,0 +1,175 @@
+"""Visit plans (拜访计划): the day's route, and plan vs actual."""
+
+import hashlib
+import json
+import uuid
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import now
+from app.core.errors import ProblemError, not_found
+from app.customers.access import load_customer
+from app.customers.models import Customer
+from app.fieldwork import periods
+from app.fieldwork.log_schemas import PlanCreate, PlanUpdate
+from app.fieldwork.models import Checkin, VisitPlan
+from app.org import service as org_service
+from app.org.models import Company
+
+
+def _request_hash(data: PlanCreate) -> str:
+    payload = data.model_dump(mode="json", exclude={"id"})
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+async def _plannable_user(
+    session: AsyncSession, principal: Principal, user_id: uuid.UUID | None
+) -> uuid.UUID:
+    """Reps plan for themselves; managers for users of their subtree; admins for anyone."""
+    if user_id is None or user_id == principal.user_id:
+        return principal.user_id
+    if not (principal.is_manager or principal.is_admin):
+        raise ProblemError(403, "forbidden", "Reps plan their own visits.")
+    return (await org_service.get_user(session, principal, user_id)).id
+
+
+def status_columns(time_zone: str) -> tuple[Any, Any]:
+    """(checkin id of the day's visit, local date of today) for plan-vs-actual."""
+    visited = (
+        select(Checkin.id)
+        .where(
+            Checkin.user_id == VisitPlan.user_id,
+            Checkin.customer_id == VisitPlan.customer_id,
+            func.date(func.timezone(time_zone, Checkin.client_recorded_at)) == VisitPlan.plan_date,
+        )
+        .order_by(Checkin.client_recorded_at)
+        .limit(1)
+        .scalar_subquery()
+    )
+    return visited, periods.local_date(now(), time_zone)
+
+
+def plan_status(plan_date: date, checkin_id: uuid.UUID | None, today: date) -> str:
+    """done when visited that day; missed once the day is over; planned before."""
+    if checkin_id is not None:
+        return "done"
+    return "missed" if plan_date < today else "planned"
+
+
+async def create_plan(
+    session: AsyncSession, principal: Principal, data: PlanCreate
+) -> tuple[VisitPlan, bool]:
+    """Plan a visit (a retried client id returns the same plan)."""
+    request_hash = _request_hash(data)
+    if data.id is not None and (existing := await session.get(VisitPlan, data.id)) is not None:
+        if existing.created_by == principal.user_id and existing.request_hash == request_hash:
+            return existing, False
+        raise ProblemError(409, "id_conflict", "A different record with this id already exists.")
+    user_id = await _plannable_user(session, principal, data.user_id)
+    await load_customer(session, principal, data.customer_id)
+    plan = VisitPlan(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        user_id=user_id,
+        customer_id=data.customer_id,
+        plan_date=data.plan_date,
+        planned_time=data.planned_time,
+        sequence=data.sequence,
+        purpose=data.purpose,
+        created_by=principal.user_id,
+        request_hash=request_hash,
+        version=1,
+        created_at=now(),
+        updated_at=now(),
+    )
+    session.add(plan)
+    try:
+        await session.commit()
+    except IntegrityError as exc:
+        await session.rollback()
+        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+    return plan, True
+
+
+async def _plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> VisitPlan:
+    plan = await session.scalar(
+        select(VisitPlan).where(
+            VisitPlan.id == plan_id,
+            VisitPlan.company_id == principal.company_id,
+            VisitPlan.deleted_at.is_(None),
+        )
+    )
+    if plan is None:
+        raise not_found("visit plan")
+    if plan.user_id != principal.user_id and plan.created_by != principal.user_id:
+        await _plannable_user(session, principal, plan.user_id)  # 403/404 unless above the planner
+    return plan
+
+
+async def update_plan(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: PlanUpdate
+) -> VisitPlan:
+    """Move, reorder or re-purpose a plan."""
+    plan = await _plan(session, principal, plan_id)
+    for field in data.model_fields_set:
+        value = getattr(data, field)
+        if value is not None or field in ("planned_time", "purpose"):
+            setattr(plan, field, value)
+    plan.version += 1
+    plan.updated_at = now()
+    await session.commit()
+    return plan
+
+
+async def delete_plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID) -> None:
+    """Cancel a plan."""
+    plan = await _plan(session, principal, plan_id)
+    plan.deleted_at = now()
+    await session.commit()
+
+
+async def day_route(
+    session: AsyncSession, principal: Principal, day: date | None, user_id: uuid.UUID | None
+) -> tuple[date, uuid.UUID, list[Any]]:
+    """The user's plans of a day in planned order, each with its status and customer name."""
+    target = await _plannable_user(session, principal, user_id)
+    company = await session.get(Company, principal.company_id)
+    day = day or periods.local_date(now(), company.time_zone)
+    visited, today = status_columns(company.time_zone)
+    rows = (
+        await session.execute(
+            select(VisitPlan, visited.label("checkin_id"), Customer.name.label("customer_name"))
+            .join(Customer, and_(Customer.id == VisitPlan.customer_id))
+            .where(
+                VisitPlan.user_id == target,
+                VisitPlan.plan_date == day,
+                VisitPlan.deleted_at.is_(None),
+            )
+            .order_by(VisitPlan.sequence, VisitPlan.planned_time.nulls_last(), VisitPlan.created_at)
+        )
+    ).all()
+    return (
+        day,
+        target,
+        [
+            (plan, checkin_id, name, plan_status(plan.plan_date, checkin_id, today))
+            for plan, checkin_id, name in rows
+        ],
+    )
+
+
+async def get_plan(
+    session: AsyncSession, principal: Principal, plan_id: uuid.UUID
+) -> tuple[Any, ...]:
+    """One plan with its status."""
+    plan = await _plan(session, principal, plan_id)
+    company = await session.get(Company, principal.company_id)
+    visited, today = status_columns(company.time_zone)
+    checkin_id = await session.scalar(select(visited).where(VisitPlan.id == plan.id))
+    name = await session.scalar(select(Customer.name).where(Customer.id == plan.customer_id))
+    return plan, checkin_id, name, plan_status(plan.plan_date, checkin_id, today)
