@@ -1,5 +1,6 @@
 """Seed (idempotently) the demo company: a department tree, an admin, managers, ten reps,
-and a few hundred customers around Beijing (owned and in the pool) with contacts and collaborators.
+a few hundred customers around Beijing (owned and in the pool) with contacts and collaborators,
+and three weeks of field work (scripts/seed_fieldwork.py).
 
 `make run` calls it; re-running it changes nothing. Refuses to run in production.
 """
@@ -20,6 +21,7 @@ from app.customers.models import Collaborator, Contact, Customer, OwnershipEvent
 from app.customers.pools import ensure_company_pools, pool_settings, recycle_rules
 from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
+from scripts.seed_fieldwork import seed_fieldwork
 
 DEMO_DOMAIN = "demo.outfield.test"
 DEMO_PASSWORD = "outfield-demo"
@@ -103,6 +105,7 @@ async def seed() -> list[str]:
             )
         await session.commit()
         await seed_customers(session, company_id)
+        await seed_fieldwork(session, company_id, demo_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
 

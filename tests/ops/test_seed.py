@@ -32,3 +32,9 @@ async def test_demo_seed_is_idempotent_and_its_logins_work():
         admin = bearer(admin_token.json()["access_token"])
         users = (await http.get("/v1/users", params={"limit": 100}, headers=admin)).json()["items"]
         assert len(users) == 13
+        flagged = (await http.get("/v1/checkins", params={"flagged": "true"}, headers=admin)).json()
+        assert flagged["items"], "the demo has a few flagged check-ins for managers to review"
+        logs = (await http.get("/v1/logs", headers=rep)).json()["items"]
+        assert logs and logs[0]["figures"]["checkins"] == 2
+        route = (await http.get("/v1/visit-plans", headers=rep)).json()
+        assert len(route["items"]) == 3
