@@ -31,10 +31,34 @@ class Settings(BaseSettings):
     db_echo: bool = Field(False, alias="OUTFIELD_DB_ECHO")
     log_level: str = Field("INFO", alias="OUTFIELD_LOG_LEVEL")
     heartbeat_cron_minutes: int = Field(1, alias="OUTFIELD_HEARTBEAT_MINUTES", gt=0)
+    delivery_cron_minutes: int = Field(1, alias="OUTFIELD_DELIVERY_MINUTES", gt=0)
     worker_stale_after_s: int = Field(300, alias="OUTFIELD_WORKER_STALE_AFTER_S", gt=0)
     require_worker_for_ready: bool = Field(False, alias="OUTFIELD_READY_REQUIRES_WORKER")
     files_dir: str = Field("var/files", alias="OUTFIELD_FILES_DIR", min_length=1)
     max_upload_bytes: int = Field(10 * 1024 * 1024, alias="OUTFIELD_MAX_UPLOAD_BYTES", gt=0)
+    # Webhooks: http:// and private-address hosts are for local development and tests only.
+    webhook_allow_insecure_urls: bool = Field(False, alias="OUTFIELD_WEBHOOK_ALLOW_INSECURE_URLS")
+    webhook_allow_private_hosts: str = Field("", alias="OUTFIELD_WEBHOOK_ALLOW_PRIVATE_HOSTS")
+    webhook_retry_window_s: int = Field(86400, alias="OUTFIELD_WEBHOOK_RETRY_WINDOW_S", gt=0)
+    # Push providers: each stays disabled (attempts recorded as failed) until configured.
+    fcm_project_id: str | None = Field(None, alias="OUTFIELD_FCM_PROJECT_ID")
+    fcm_service_account: str | None = Field(None, alias="OUTFIELD_FCM_SERVICE_ACCOUNT")
+    fcm_base_url: str = Field("https://fcm.googleapis.com", alias="OUTFIELD_FCM_BASE_URL")
+    fcm_token_uri: str | None = Field(None, alias="OUTFIELD_FCM_TOKEN_URI")
+    apns_key_path: str | None = Field(None, alias="OUTFIELD_APNS_KEY_PATH")
+    apns_key_id: str | None = Field(None, alias="OUTFIELD_APNS_KEY_ID")
+    apns_team_id: str | None = Field(None, alias="OUTFIELD_APNS_TEAM_ID")
+    apns_topic: str | None = Field(None, alias="OUTFIELD_APNS_TOPIC")
+    apns_base_url: str = Field("https://api.push.apple.com", alias="OUTFIELD_APNS_BASE_URL")
+    vapid_private_key: str | None = Field(None, alias="OUTFIELD_VAPID_PRIVATE_KEY")
+    vapid_subject: str | None = Field(None, alias="OUTFIELD_VAPID_SUBJECT")
+    webpush_endpoint_hosts: str = Field(
+        "fcm.googleapis.com,*.push.services.mozilla.com,*.push.apple.com,*.notify.windows.com",
+        alias="OUTFIELD_WEBPUSH_ENDPOINT_HOSTS",
+    )
+    push_ca_bundle: str | None = Field(None, alias="OUTFIELD_PUSH_CA_BUNDLE")
+    push_max_attempts: int = Field(5, alias="OUTFIELD_PUSH_MAX_ATTEMPTS", gt=0)
+    push_backoff_base_s: float = Field(30.0, alias="OUTFIELD_PUSH_BACKOFF_BASE_S", gt=0)
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> "Settings":

@@ -17,10 +17,14 @@ from app.customers.history import timeline_sources
 from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
 from app.db import dispose_engine
+from app.feed.router import router as feed_router
 from app.fieldwork import timeline as fieldwork_timeline
 from app.fieldwork.files_router import router as files_router
 from app.fieldwork.logs_router import router as logs_router
 from app.fieldwork.router import router as fieldwork_router
+from app.notifications.devices_router import router as devices_router
+from app.notifications.router import router as notifications_router
+from app.notifications.webhooks_router import router as webhooks_router
 from app.ops.router import router as ops_router
 from app.org import service as org_service
 from app.org.router import router as org_router
@@ -83,6 +87,10 @@ def create_app() -> FastAPI:
         fieldwork_router,
         logs_router,
         reports_router,
+        feed_router,
+        notifications_router,
+        devices_router,
+        webhooks_router,
     ):
         app.include_router(router)
     return app

@@ -12,6 +12,7 @@ from app.customers.models import (
     PoolSettings,
 )
 from app.db import Base
+from app.feed.models import FeedComment, FeedItem, FeedLike
 from app.fieldwork.models import (
     Attachment,
     Checkin,
@@ -20,6 +21,14 @@ from app.fieldwork.models import (
     VisitPlan,
     WorkLog,
     WorkLogCustomer,
+)
+from app.notifications.models import (
+    Device,
+    Notification,
+    NotificationPreference,
+    PushAttempt,
+    Webhook,
+    WebhookDelivery,
 )
 from app.ops.models import JobRun
 from app.org.models import Company, Department, User
@@ -32,18 +41,27 @@ __all__ = [
     "StoredFile",
     "VisitPlan",
     "WorkLog",
+    "Webhook",
+    "WebhookDelivery",
     "WorkLogCustomer",
     "Collaborator",
     "Contact",
     "Customer",
     "Deal",
+    "Device",
+    "FeedComment",
+    "FeedItem",
+    "FeedLike",
     "OwnershipEvent",
     "Pool",
     "PoolSettings",
+    "PushAttempt",
     "Company",
     "Department",
     "IdempotencyRecord",
     "JobRun",
+    "Notification",
+    "NotificationPreference",
     "RefreshToken",
     "User",
 ]

@@ -12,6 +12,7 @@ from app.core.errors import ProblemError, not_found
 from app.customers.access import forbid, load_customer
 from app.customers.models import Collaborator
 from app.customers.schemas import CollaboratorCreate
+from app.feed import publish
 from app.org.models import User
 
 
@@ -58,6 +59,7 @@ async def add_collaborator(
             created_at=now(),
         )
         session.add(existing)
+        await publish.collaborator_added(session, principal, customer_id, data.user_id, data.role)
     try:
         await session.commit()
     except IntegrityError:

@@ -31,6 +31,7 @@ from app.customers.pools import (
     start_of_local_day,
 )
 from app.customers.schemas import DealIn, ReleaseIn, TransferIn
+from app.feed import publish
 from app.org import service as org_service
 from app.org.models import Company, User
 
@@ -44,6 +45,26 @@ def _event(principal: Principal | None, customer: Customer, kind: str, **fields)
         actor_id=principal.user_id if principal else None,
         created_at=now(),
         **fields,
+    )
+
+
+async def _record(
+    session: AsyncSession, principal: Principal | None, customer: Customer, kind: str, **fields
+) -> None:
+    """Write the ownership event and publish it (feed, notifications, webhooks) in one go."""
+    event = _event(principal, customer, kind, **fields)
+    session.add(event)
+    await session.flush()
+    await session.refresh(customer)
+    await publish.ownership_changed(
+        session,
+        principal,
+        event_id=event.id,
+        customer_id=customer.id,
+        kind=kind,
+        from_user_id=fields.get("from_user_id"),
+        to_user_id=fields.get("to_user_id"),
+        reason=fields.get("reason"),
     )
 
 
@@ -152,15 +173,14 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
     if won is None:
         await session.rollback()
         raise ProblemError(409, "customer_not_in_pool", "Someone else claimed it first.")
-    session.add(
-        _event(
-            principal,
-            customer,
-            "claimed",
-            from_user_id=None,
-            to_user_id=principal.user_id,
-            pool_id=pool.id,
-        )
+    await _record(
+        session,
+        principal,
+        customer,
+        "claimed",
+        from_user_id=None,
+        to_user_id=principal.user_id,
+        pool_id=pool.id,
     )
     await session.commit()
     await session.refresh(customer)
@@ -204,16 +224,15 @@ async def release(
     if done is None:
         await session.rollback()
         raise ProblemError(409, "customer_not_owned", "The owner changed meanwhile; reload it.")
-    session.add(
-        _event(
-            principal,
-            customer,
-            "released",
-            from_user_id=owner,
-            to_user_id=None,
-            pool_id=pool_id,
-            reason=data.reason,
-        )
+    await _record(
+        session,
+        principal,
+        customer,
+        "released",
+        from_user_id=owner,
+        to_user_id=None,
+        pool_id=pool_id,
+        reason=data.reason,
     )
     await session.commit()
     await session.refresh(customer)
@@ -252,15 +271,14 @@ async def transfer(
         await session.rollback()
         raise ProblemError(409, "owner_changed", "The owner changed meanwhile; reload it.")
     kind = "assigned" if previous is None else "transferred"
-    session.add(
-        _event(
-            principal,
-            customer,
-            kind,
-            from_user_id=previous,
-            to_user_id=target.id,
-            reason=data.reason,
-        )
+    await _record(
+        session,
+        principal,
+        customer,
+        kind,
+        from_user_id=previous,
+        to_user_id=target.id,
+        reason=data.reason,
     )
     await session.commit()
     await session.refresh(customer)

@@ -17,6 +17,7 @@ from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import load_customer
 from app.customers.activity import record_followup_activity
+from app.feed import publish
 from app.fieldwork import files, rules
 from app.fieldwork.models import Checkin, StoredFile
 from app.fieldwork.schemas import CheckinCreate, CheckoutIn
@@ -156,6 +157,21 @@ async def create_checkin(
     if counts:
         # The visit happened at the phone's time, but never later than we heard of it.
         await record_followup_activity(session, customer.id, min(data.client_recorded_at, received))
+    await publish.record_added(
+        session,
+        principal,
+        kind="checkin",
+        record_id=checkin.id,
+        customer_id=customer.id,
+        summary={
+            "purpose": data.purpose,
+            "distance_m": checkin.distance_m,
+            "flags": [flag["code"] for flag in flags],
+            "text": publish.excerpt(data.note),
+        },
+        event_type="checkin.created",
+        created_at=received,
+    )
     await session.commit()
     return checkin, True
 

@@ -16,6 +16,7 @@ from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import load_customer
 from app.customers.activity import record_followup_activity
+from app.feed import publish
 from app.fieldwork import files
 from app.fieldwork.models import Checkin, Followup
 from app.fieldwork.schemas import FollowupCreate, FollowupUpdate
@@ -96,6 +97,16 @@ async def create_followup(
     )
     await record_followup_activity(
         session, data.customer_id, at, data.next_followup_at, set_next=True
+    )
+    await publish.record_added(
+        session,
+        principal,
+        kind="followup",
+        record_id=followup.id,
+        customer_id=data.customer_id,
+        summary={"followup_kind": data.kind, "text": publish.excerpt(data.text)},
+        event_type="followup.created",
+        created_at=at,
     )
     await session.commit()
     return followup, True

@@ -16,6 +16,7 @@ from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
 from app.customers.models import Customer, OwnershipEvent
+from app.feed import publish
 from app.fieldwork import files, periods
 from app.fieldwork.log_schemas import LogCreate, LogUpdate
 from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
@@ -184,6 +185,7 @@ async def create_log(
         session, principal, data.attachment_ids, "log", log.id, field="attachment_ids"
     )
     await _refresh_figures(session, log, company.time_zone)
+    await publish.log_added(session, principal, log.id, log.period, log.text, log.created_at)
     await session.commit()
     return log, True
 

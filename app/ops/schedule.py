@@ -35,6 +35,16 @@ def scheduled_jobs() -> list[ScheduledJob]:
             settings.heartbeat_cron_minutes,
             "Worker heartbeat; purges expired idempotency records and dead refresh tokens.",
         ),
+        ScheduledJob(
+            "push",
+            settings.delivery_cron_minutes,
+            "Delivers due notifications to devices (FCM, APNs, Web Push), with retries.",
+        ),
+        ScheduledJob(
+            "webhooks",
+            settings.delivery_cron_minutes,
+            "Delivers due webhook events, signed, with retries for ~24 h.",
+        ),
     ]
 
 

@@ -3,6 +3,8 @@
 import re
 import uuid
 
+import pytest
+
 from app.main import app
 from tests.helpers import client, signup
 
@@ -19,6 +21,11 @@ PARAMETER_TARGETS = {
     "file_id": "file",
     "log_id": "log",
     "plan_id": "plan",
+    "item_id": "item",
+    "comment_id": "comment",
+    "notification_id": "notification",
+    "device_id": "device",
+    "webhook_id": "webhook",
 }
 NOT_TENANT_IDS = {"name"}
 # Valid bodies, so a 404 cannot hide behind a 422 (user ids filled in at run time).
@@ -27,6 +34,8 @@ BODIES = {
     "/v1/customers/{customer_id}/release": {"reason": "tenancy check"},
     "/v1/customers/{customer_id}/transfer": {"to_user_id": "{b_user}"},
     "/v1/customers/{customer_id}/contacts": {"name": "Wang"},
+    "PATCH /v1/feed/{item_id}/comments/{comment_id}": {"body": "edited"},
+    "/v1/feed/{item_id}/comments": {"body": "hi"},
 }  # /v1/admin/jobs/{name}: job names are global, not records
 
 
@@ -118,6 +127,32 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
                 headers=a_rep,
             )
         ).json()
+        await http.post(
+            "/v1/followups",
+            json={"customer_id": customer["id"], "kind": "visit", "text": "by admin"},
+            headers=a.admin,
+        )
+        item = (await http.get("/v1/feed", headers=a_rep)).json()["items"][0]
+        comment = (
+            await http.post(
+                f"/v1/feed/{item['id']}/comments", json={"body": "nice"}, headers=a.admin
+            )
+        ).json()
+        notification = (await http.get("/v1/notifications", headers=a_rep)).json()["items"][0]
+        device = (
+            await http.post(
+                "/v1/devices",
+                json={"platform": "fcm", "token": "tenancy-token-a:0123456789"},
+                headers=a_rep,
+            )
+        ).json()
+        webhook = (
+            await http.post(
+                "/v1/webhooks",
+                json={"url": "https://93.184.216.34/hook", "event_types": ["followup.created"]},
+                headers=a.admin,
+            )
+        ).json()
         targets = {
             "department": a_department,
             "user": a_user,
@@ -129,6 +164,11 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             "file": uploaded["id"],
             "log": log["id"],
             "plan": plan["id"],
+            "item": item["id"],
+            "comment": comment["id"],
+            "notification": notification["id"],
+            "device": device.get("id") or pytest.fail(str(device)),
+            "webhook": webhook.get("id") or pytest.fail(str(webhook)),
         }
         checked = 0
         for method, path in id_routes():
@@ -140,7 +180,9 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
                 url = url.replace("{" + parameter + "}", targets[PARAMETER_TARGETS[parameter]])
             json_body = None
             if method in {"POST", "PATCH", "PUT"}:
-                template = BODIES.get(path, {}) if method == "POST" else {}
+                template = BODIES.get(
+                    f"{method} {path}", BODIES.get(path, {}) if method == "POST" else {}
+                )
                 json_body = {k: v.replace("{b_user}", b.admin_id) for k, v in template.items()}
             response = await http.request(method, url, json=json_body, headers=b.admin)
             assert response.status_code == 404, (method, url, response.status_code, response.text)

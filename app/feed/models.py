@@ -1,0 +1,66 @@
+"""The activity feed: items, likes and comments."""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid, text
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, created_at_column, updated_at_column, uuid_pk
+
+
+class FeedItem(Base):
+    """One thing that happened (follow-up, check-in, log, ownership change), for the feed."""
+
+    __tablename__ = "feed_items"
+    __table_args__ = (
+        Index("ix_feed_items_company_created", "company_id", "created_at", "id"),
+        Index("ix_feed_items_author_created", "author_id", "created_at"),
+        Index("ix_feed_items_customer_created", "customer_id", "created_at"),
+        Index("uq_feed_items_subject", "subject_type", "subject_id", unique=True),
+    )
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # followup | checkin | log | ownership
+    subject_type: Mapped[str] = mapped_column(String(32))
+    subject_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))
+    author_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    summary: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
+    like_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    comment_count: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class FeedLike(Base):
+    __tablename__ = "feed_likes"
+
+    item_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("feed_items.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at_column()
+
+
+class FeedComment(Base):
+    """A comment on a feed item; replies point at a top-level comment (one level)."""
+
+    __tablename__ = "feed_comments"
+    __table_args__ = (Index("ix_feed_comments_item_created", "item_id", "created_at", "id"),)
+
+    id: Mapped[uuid.UUID] = uuid_pk()
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    item_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("feed_items.id", ondelete="CASCADE"))
+    author_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("feed_comments.id"))
+    mentions: Mapped[list[uuid.UUID]] = mapped_column(ARRAY(Uuid()), server_default=text("'{}'"))
+    body: Mapped[str] = mapped_column(Text)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+    created_at: Mapped[datetime] = created_at_column()
+    updated_at: Mapped[datetime] = updated_at_column()
+    deleted_at: Mapped[datetime | None]

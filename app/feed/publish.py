@@ -1,0 +1,343 @@
+"""The outbox: what others hear about a business change, written in the change's transaction.
+
+Each publisher adds the feed item, the notifications and the webhook deliveries of one
+change. The caller commits; delivery (push, webhooks) happens after commit, in the worker.
+"""
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import now
+from app.customers.models import Collaborator, Customer
+from app.feed.models import FeedComment, FeedItem
+from app.notifications import service as notifications
+from app.notifications.webhooks import enqueue_event
+from app.org.models import User
+
+EXCERPT = 120
+
+
+def excerpt(text: str | None) -> str:
+    text = (text or "").strip()
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
+
+
+async def publish_item(
+    session: AsyncSession,
+    *,
+    company_id: uuid.UUID,
+    kind: str,
+    subject_type: str,
+    subject_id: uuid.UUID,
+    customer_id: uuid.UUID | None,
+    author_id: uuid.UUID | None,
+    summary: dict[str, Any],
+    created_at: datetime | None = None,
+) -> uuid.UUID | None:
+    """Add the feed item of a record, once; returns its id when new."""
+    return await session.scalar(
+        insert(FeedItem)
+        .values(
+            id=uuid.uuid4(),
+            company_id=company_id,
+            kind=kind,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            customer_id=customer_id,
+            author_id=author_id,
+            summary=summary,
+            like_count=0,
+            comment_count=0,
+            created_at=created_at or now(),
+        )
+        .on_conflict_do_nothing(index_elements=["subject_type", "subject_id"])
+        .returning(FeedItem.id)
+    )
+
+
+async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+    if user_id is None:
+        return "Outfield"
+    return await session.scalar(select(User.name).where(User.id == user_id)) or "?"
+
+
+async def _people_around(
+    session: AsyncSession, customer_id: uuid.UUID
+) -> tuple[Customer, list[uuid.UUID]]:
+    """The customer and everyone working it: owner and collaborators."""
+    customer = await session.get(Customer, customer_id)
+    collaborators = list(
+        (
+            await session.execute(
+                select(Collaborator.user_id).where(Collaborator.customer_id == customer_id)
+            )
+        ).scalars()
+    )
+    return customer, [uid for uid in [customer.owner_id, *collaborators] if uid is not None]
+
+
+async def record_added(
+    session: AsyncSession,
+    principal: Principal,
+    *,
+    kind: str,
+    record_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    summary: dict[str, Any],
+    event_type: str,
+    created_at: datetime,
+) -> None:
+    """A follow-up or check-in: feed item, alert to the customer's people, webhook event."""
+    customer, people = await _people_around(session, customer_id)
+    actor = await _name(session, principal.user_id)
+    full = {
+        "author": {"id": str(principal.user_id), "name": actor},
+        "customer": {"id": str(customer.id), "name": customer.name},
+        **summary,
+    }
+    await publish_item(
+        session,
+        company_id=principal.company_id,
+        kind=kind,
+        subject_type=kind,
+        subject_id=record_id,
+        customer_id=customer.id,
+        author_id=principal.user_id,
+        summary=full,
+        created_at=created_at,
+    )
+    await notifications.notify(
+        session,
+        company_id=principal.company_id,
+        user_ids=people,
+        kind="record_on_your_customer",
+        params={"actor": actor, "customer": customer.name, "record": kind},
+        dedupe_key=f"record:{kind}:{record_id}",
+        subject_type=kind,
+        subject_id=record_id,
+        customer_id=customer.id,
+        actor_id=principal.user_id,
+        deep_link=f"outfield://{kind}s/{record_id}",
+    )
+    await enqueue_event(
+        session,
+        principal.company_id,
+        event_type,
+        {
+            "id": str(record_id),
+            "customer_id": str(customer.id),
+            "user_id": str(principal.user_id),
+            **summary,
+        },
+    )
+
+
+async def log_added(
+    session: AsyncSession,
+    principal: Principal,
+    log_id: uuid.UUID,
+    period: str,
+    text: str,
+    created_at: datetime,
+) -> None:
+    """A work log: feed item and webhook event."""
+    actor = await _name(session, principal.user_id)
+    summary = {
+        "author": {"id": str(principal.user_id), "name": actor},
+        "period": period,
+        "text": excerpt(text),
+    }
+    await publish_item(
+        session,
+        company_id=principal.company_id,
+        kind="log",
+        subject_type="log",
+        subject_id=log_id,
+        customer_id=None,
+        author_id=principal.user_id,
+        summary=summary,
+        created_at=created_at,
+    )
+    await enqueue_event(
+        session,
+        principal.company_id,
+        "log.created",
+        {"id": str(log_id), "user_id": str(principal.user_id), "period": period},
+    )
+
+
+async def ownership_changed(
+    session: AsyncSession,
+    actor: Principal | None,
+    *,
+    event_id: uuid.UUID,
+    customer_id: uuid.UUID,
+    kind: str,
+    from_user_id: uuid.UUID | None,
+    to_user_id: uuid.UUID | None,
+    reason: str | None,
+) -> None:
+    """Claimed, released, transferred, assigned: feed item, the people concerned, webhook event."""
+    customer, people = await _people_around(session, customer_id)
+    actor_id = actor.user_id if actor else None
+    actor_name = await _name(session, actor_id)
+    summary = {
+        "author": {"id": str(actor_id) if actor_id else None, "name": actor_name},
+        "customer": {"id": str(customer.id), "name": customer.name},
+        "change": kind,
+        "from_user_id": str(from_user_id) if from_user_id else None,
+        "to_user_id": str(to_user_id) if to_user_id else None,
+        "reason": reason,
+    }
+    await publish_item(
+        session,
+        company_id=customer.company_id,
+        kind="ownership",
+        subject_type="ownership",
+        subject_id=event_id,
+        customer_id=customer.id,
+        author_id=actor_id,
+        summary=summary,
+    )
+    params = {"actor": actor_name, "customer": customer.name, "reason": reason or ""}
+    common = {
+        "company_id": customer.company_id,
+        "subject_type": "customer",
+        "subject_id": customer.id,
+        "customer_id": customer.id,
+        "actor_id": actor_id,
+        "deep_link": f"outfield://customers/{customer.id}",
+    }
+    if kind == "claimed":
+        await notifications.notify(
+            session,
+            user_ids=[customer.previous_owner_id],
+            kind="customer_claimed",
+            params=params,
+            dedupe_key=f"claimed:{event_id}",
+            **common,
+        )
+    elif kind in ("transferred", "assigned"):
+        await notifications.notify(
+            session,
+            user_ids=[to_user_id],
+            kind="customer_transferred_to_you",
+            params=params,
+            dedupe_key=f"transferred:{event_id}",
+            **common,
+        )
+    elif kind == "released":
+        await notifications.notify(
+            session,
+            user_ids=[from_user_id, *people],
+            kind="customer_released",
+            params=params,
+            dedupe_key=f"released:{event_id}",
+            **common,
+        )
+    await enqueue_event(
+        session,
+        customer.company_id,
+        f"customer.{kind}",
+        {
+            "customer_id": str(customer.id),
+            "from_user_id": summary["from_user_id"],
+            "to_user_id": summary["to_user_id"],
+            "reason": reason,
+            "actor_id": str(actor_id) if actor_id else None,
+        },
+    )
+
+
+async def collaborator_added(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    user_id: uuid.UUID,
+    role: str,
+) -> None:
+    """A colleague joined the customer: webhook event (the colleague sees it in the customer)."""
+    await enqueue_event(
+        session,
+        principal.company_id,
+        "collaborator.added",
+        {
+            "customer_id": str(customer_id),
+            "user_id": str(user_id),
+            "role": role,
+            "actor_id": str(principal.user_id),
+        },
+    )
+
+
+async def comment_created(
+    session: AsyncSession,
+    principal: Principal,
+    item: FeedItem,
+    comment: FeedComment,
+    parent: FeedComment | None,
+) -> None:
+    """Notify the item's author, the replied-to author, the mentioned, the customer's people."""
+    actor = await _name(session, principal.user_id)
+    params = {"actor": actor, "subject": item.kind, "excerpt": excerpt(comment.body)}
+    common = {
+        "company_id": item.company_id,
+        "subject_type": "feed_item",
+        "subject_id": item.id,
+        "customer_id": item.customer_id,
+        "actor_id": principal.user_id,
+        "deep_link": f"outfield://feed/{item.id}?comment={comment.id}",
+    }
+    await notifications.notify(
+        session,
+        user_ids=[item.author_id],
+        kind="comment",
+        params=params,
+        dedupe_key=f"comment:{comment.id}",
+        **common,
+    )
+    if parent is not None:
+        await notifications.notify(
+            session,
+            user_ids=[parent.author_id],
+            kind="reply",
+            params=params,
+            dedupe_key=f"reply:{comment.id}",
+            **common,
+        )
+    await notifications.notify(
+        session,
+        user_ids=comment.mentions,
+        kind="mention",
+        params=params,
+        dedupe_key=f"mention:{comment.id}",
+        **common,
+    )
+    if item.customer_id is not None:
+        customer, people = await _people_around(session, item.customer_id)
+        others = [uid for uid in people if uid not in {item.author_id, *(comment.mentions or [])}]
+        await notifications.notify(
+            session,
+            user_ids=others,
+            kind="record_on_your_customer",
+            params={"actor": actor, "customer": customer.name, "record": "comment"},
+            dedupe_key=f"record:comment:{comment.id}",
+            **common,
+        )
+    await enqueue_event(
+        session,
+        item.company_id,
+        "comment.created",
+        {
+            "id": str(comment.id),
+            "item_id": str(item.id),
+            "author_id": str(principal.user_id),
+            "parent_id": str(comment.parent_id) if comment.parent_id else None,
+        },
+    )

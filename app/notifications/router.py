@@ -1,0 +1,119 @@
+"""HTTP: the notification inbox and preferences."""
+
+import uuid
+
+from fastapi import APIRouter, Depends, Query
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal
+from app.core.errors import problem_responses
+from app.core.pagination import Page, PageParams, page_params
+from app.db import get_session
+from app.notifications import service
+from app.notifications.schemas import (
+    NotificationOut,
+    Preferences,
+    ReadAll,
+    UnreadCount,
+    notification_out,
+)
+
+router = APIRouter(tags=["notifications"])
+
+
+@router.get(
+    "/v1/notifications",
+    response_model=Page[NotificationOut],
+    summary="My notifications",
+    responses=problem_responses(401, 422),
+)
+async def inbox(
+    params: PageParams = Depends(page_params),
+    unread_only: bool = Query(False),
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Page[NotificationOut]:
+    """Newest first."""
+    rows, next_cursor = await service.list_inbox(session, principal, params, unread_only)
+    return Page[NotificationOut](items=[notification_out(n) for n in rows], next_cursor=next_cursor)
+
+
+@router.get(
+    "/v1/notifications/unread-count",
+    response_model=UnreadCount,
+    summary="How many are unread",
+    responses=problem_responses(401),
+)
+async def unread(
+    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
+) -> UnreadCount:
+    """For the app's badge."""
+    return UnreadCount(unread=await service.unread_count(session, principal))
+
+
+@router.post(
+    "/v1/notifications/read-all",
+    response_model=ReadAll,
+    summary="Mark all read",
+    responses=problem_responses(401),
+)
+async def read_all(
+    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
+) -> ReadAll:
+    """Idempotent."""
+    return ReadAll(marked_read=await service.mark_all_read(session, principal))
+
+
+@router.post(
+    "/v1/notifications/{notification_id}/read",
+    response_model=NotificationOut,
+    summary="Mark read",
+    responses=problem_responses(401, 404, 422),
+)
+async def read_one(
+    notification_id: uuid.UUID,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> NotificationOut:
+    """Idempotent; another user's notification is 404."""
+    return notification_out(await service.mark_read(session, principal, notification_id))
+
+
+@router.get(
+    "/v1/notifications/preferences",
+    response_model=Preferences,
+    summary="My notification preferences",
+    responses=problem_responses(401),
+)
+async def get_preferences(
+    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
+) -> Preferences:
+    """Muted kinds and quiet hours."""
+    preference = await service.get_preferences(session, principal)
+    return Preferences(
+        muted_kinds=preference.muted_kinds or [],
+        quiet_start=preference.quiet_start,
+        quiet_end=preference.quiet_end,
+    )
+
+
+@router.put(
+    "/v1/notifications/preferences",
+    response_model=Preferences,
+    summary="Set notification preferences",
+    responses=problem_responses(401, 422),
+)
+async def put_preferences(
+    body: Preferences,
+    principal: Principal = Depends(current_principal),
+    session: AsyncSession = Depends(get_session),
+) -> Preferences:
+    """Muted kinds and quiet hours are never pushed; the inbox still fills."""
+    preference = await service.put_preferences(
+        session, principal, body.muted_kinds, body.quiet_start, body.quiet_end
+    )
+    return Preferences(
+        muted_kinds=preference.muted_kinds or [],
+        quiet_start=preference.quiet_start,
+        quiet_end=preference.quiet_end,
+    )

@@ -1,0 +1,288 @@
+"""The one notification service: inbox rows (with the push outbox state), read state, preferences.
+
+Every reminder and alert goes through `notify`, inside the caller's transaction: a change
+that rolls back notifies nobody, and `dedupe_key` (unique per recipient) makes a retried
+job notify nobody twice.
+"""
+
+import uuid
+from collections.abc import Iterable
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import case, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal
+from app.core.clock import now
+from app.core.errors import not_found
+from app.core.pagination import PageParams, make_page, paginate
+from app.notifications.models import Notification, NotificationPreference
+from app.notifications.templates import render
+from app.org.models import Company, User
+
+# A like on an item already pushed within this window updates the inbox but is not pushed again.
+LIKE_PUSH_WINDOW = timedelta(minutes=10)
+
+
+def in_quiet_hours(at: datetime, time_zone: str, start: time | None, end: time | None) -> bool:
+    """True when `at` falls in the quiet window (which may cross midnight) in company time."""
+    if start is None or end is None or start == end:
+        return False
+    local = at.astimezone(ZoneInfo(time_zone)).time()
+    if start < end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+async def _recipients(
+    session: AsyncSession, company_id: uuid.UUID, user_ids: set[uuid.UUID]
+) -> list[Any]:
+    return list(
+        (
+            await session.execute(
+                select(
+                    User.id,
+                    User.locale,
+                    NotificationPreference.muted_kinds,
+                    NotificationPreference.quiet_start,
+                    NotificationPreference.quiet_end,
+                )
+                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+                .where(
+                    User.company_id == company_id, User.id.in_(user_ids), User.is_active.is_(True)
+                )
+            )
+        ).all()
+    )
+
+
+async def notify(
+    session: AsyncSession,
+    *,
+    company_id: uuid.UUID,
+    user_ids: Iterable[uuid.UUID | None],
+    kind: str,
+    params: dict[str, Any],
+    dedupe_key: str,
+    subject_type: str | None = None,
+    subject_id: uuid.UUID | None = None,
+    customer_id: uuid.UUID | None = None,
+    actor_id: uuid.UUID | None = None,
+    deep_link: str | None = None,
+) -> int:
+    """Notify each user once per `dedupe_key` (never the actor); returns how many were new."""
+    targets = {uid for uid in user_ids if uid is not None and uid != actor_id}
+    if not targets:
+        return 0
+    company = await session.get(Company, company_id)
+    at = now()
+    rows = []
+    for recipient in await _recipients(session, company_id, targets):
+        title, body = render(kind, recipient.locale, params)
+        muted = kind in (recipient.muted_kinds or [])
+        quiet = in_quiet_hours(at, company.time_zone, recipient.quiet_start, recipient.quiet_end)
+        rows.append(
+            {
+                "id": uuid.uuid4(),
+                "company_id": company_id,
+                "user_id": recipient.id,
+                "kind": kind,
+                "title": title,
+                "body": body,
+                "subject_type": subject_type,
+                "subject_id": subject_id,
+                "customer_id": customer_id,
+                "actor_id": actor_id,
+                "deep_link": deep_link,
+                "dedupe_key": dedupe_key,
+                "data": _jsonable(params),
+                "push_state": "suppressed" if (muted or quiet) else "pending",
+                "push_after": at,
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+    if not rows:
+        return 0
+    inserted = await session.execute(
+        insert(Notification)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
+        .returning(Notification.id)
+    )
+    return len(inserted.all())
+
+
+async def notify_like(
+    session: AsyncSession,
+    *,
+    company_id: uuid.UUID,
+    author_id: uuid.UUID | None,
+    item_id: uuid.UUID,
+    subject: str,
+    likers: list[str],
+    like_count: int,
+    actor_id: uuid.UUID,
+) -> None:
+    """One batched notification per liked item: '3 people liked your check-in', not three pushes."""
+    if author_id is None or author_id == actor_id or like_count <= 0:
+        return
+    recipients = await _recipients(session, company_id, {author_id})
+    if not recipients:
+        return
+    recipient = recipients[0]
+    company = await session.get(Company, company_id)
+    params = {"subject": subject, "likers": likers, "like_count": like_count}
+    title, body = render("like", recipient.locale, params)
+    at = now()
+    muted = "like" in (recipient.muted_kinds or [])
+    quiet = in_quiet_hours(at, company.time_zone, recipient.quiet_start, recipient.quiet_end)
+    state = "suppressed" if (muted or quiet) else "pending"
+    statement = insert(Notification).values(
+        id=uuid.uuid4(),
+        company_id=company_id,
+        user_id=author_id,
+        kind="like",
+        title=title,
+        body=body,
+        subject_type="feed_item",
+        subject_id=item_id,
+        actor_id=actor_id,
+        deep_link=f"outfield://feed/{item_id}",
+        dedupe_key=f"like:{item_id}",
+        data=_jsonable(params),
+        push_state=state,
+        push_after=at,
+        created_at=at,
+        updated_at=at,
+    )
+    existing = Notification.__table__.c
+    push_again = existing.pushed_at.is_(None) | (existing.pushed_at < at - LIKE_PUSH_WINDOW)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id", "dedupe_key"],
+            set_={
+                "title": title,
+                "body": body,
+                "data": statement.excluded.data,
+                "read_at": None,
+                "updated_at": at,
+                "actor_id": actor_id,
+                "push_state": _like_push_state(existing, push_again, state),
+            },
+        )
+    )
+
+
+def _like_push_state(existing: Any, push_again: Any, state: str) -> Any:
+    # Not yet pushed (pending): stays pending and the push carries the new count.
+    return case(
+        (existing.push_state == "pending", "pending"),
+        (push_again, state),
+        else_=existing.push_state,
+    )
+
+
+def _jsonable(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: (str(v) if isinstance(v, uuid.UUID | datetime) else v) for k, v in params.items()}
+
+
+# ---------- inbox ----------
+
+
+async def list_inbox(
+    session: AsyncSession, principal: Principal, params: PageParams, unread_only: bool
+) -> tuple[list[Notification], str | None]:
+    """The caller's notifications, newest first."""
+    stmt = select(Notification).where(Notification.user_id == principal.user_id)
+    if unread_only:
+        stmt = stmt.where(Notification.read_at.is_(None))
+    rows = list(
+        (
+            await session.execute(paginate(stmt, Notification.created_at, Notification.id, params))
+        ).scalars()
+    )
+    return make_page(rows, params)
+
+
+async def unread_count(session: AsyncSession, principal: Principal) -> int:
+    """How many of the caller's notifications are unread."""
+    return await session.scalar(
+        select(func.count()).where(
+            Notification.user_id == principal.user_id, Notification.read_at.is_(None)
+        )
+    )
+
+
+async def mark_read(
+    session: AsyncSession, principal: Principal, notification_id: uuid.UUID
+) -> Notification:
+    """Mark one of the caller's notifications read (idempotent)."""
+    notification = await session.scalar(
+        select(Notification).where(
+            Notification.id == notification_id, Notification.user_id == principal.user_id
+        )
+    )
+    if notification is None:
+        raise not_found("notification")
+    if notification.read_at is None:
+        notification.read_at = now()
+        await session.commit()
+    return notification
+
+
+async def mark_all_read(session: AsyncSession, principal: Principal) -> int:
+    """Mark every unread notification of the caller read; returns how many changed."""
+    result = await session.execute(
+        update(Notification)
+        .where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
+        .values(read_at=now())
+    )
+    await session.commit()
+    return result.rowcount
+
+
+async def get_preferences(session: AsyncSession, principal: Principal) -> NotificationPreference:
+    """The caller's preferences (defaults when never set)."""
+    preference = await session.get(NotificationPreference, principal.user_id)
+    return preference or NotificationPreference(
+        user_id=principal.user_id,
+        company_id=principal.company_id,
+        muted_kinds=[],
+        quiet_start=None,
+        quiet_end=None,
+    )
+
+
+async def put_preferences(
+    session: AsyncSession,
+    principal: Principal,
+    muted_kinds: list[str],
+    quiet_start: time | None,
+    quiet_end: time | None,
+) -> NotificationPreference:
+    """Replace the caller's preferences."""
+    statement = insert(NotificationPreference).values(
+        user_id=principal.user_id,
+        company_id=principal.company_id,
+        muted_kinds=muted_kinds,
+        quiet_start=quiet_start,
+        quiet_end=quiet_end,
+        updated_at=now(),
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["user_id"],
+            set_={
+                "muted_kinds": muted_kinds,
+                "quiet_start": quiet_start,
+                "quiet_end": quiet_end,
+                "updated_at": now(),
+            },
+        )
+    )
+    await session.commit()
+    return await get_preferences(session, principal)

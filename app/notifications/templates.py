@@ -1,0 +1,86 @@
+"""Notification texts, Chinese and English, chosen by the recipient's locale."""
+
+from typing import Any
+
+# kind → locale → (title, body); placeholders come from the notification's params.
+TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
+    "comment": {
+        "zh-CN": ("新评论", "{actor}评论了你的{subject}：{excerpt}"),
+        "en": ("New comment", "{actor} commented on your {subject}: {excerpt}"),
+    },
+    "reply": {
+        "zh-CN": ("新回复", "{actor}回复了你的评论：{excerpt}"),
+        "en": ("New reply", "{actor} replied to your comment: {excerpt}"),
+    },
+    "mention": {
+        "zh-CN": ("有人提到了你", "{actor}在评论中提到了你：{excerpt}"),
+        "en": ("You were mentioned", "{actor} mentioned you in a comment: {excerpt}"),
+    },
+    "like": {
+        "zh-CN": ("收到点赞", "{likers}赞了你的{subject}"),
+        "en": ("New likes", "{likers} liked your {subject}"),
+    },
+    "record_on_your_customer": {
+        "zh-CN": ("客户有新动态", "{actor}在客户「{customer}」添加了{record}"),
+        "en": ("Activity on your customer", "{actor} added a {record} on {customer}"),
+    },
+    "customer_claimed": {
+        "zh-CN": ("客户被领取", "{actor}从公海领取了客户「{customer}」"),
+        "en": ("Customer claimed", "{actor} claimed {customer} from the pool"),
+    },
+    "customer_transferred_to_you": {
+        "zh-CN": ("客户转给了你", "{actor}把客户「{customer}」转给了你"),
+        "en": ("Customer transferred to you", "{actor} transferred {customer} to you"),
+    },
+    "customer_released": {
+        "zh-CN": ("客户退回公海", "{actor}把客户「{customer}」退回了公海：{reason}"),
+        "en": ("Customer released", "{actor} released {customer} to the pool: {reason}"),
+    },
+}
+
+SUBJECT_NAMES = {
+    "zh-CN": {
+        "followup": "跟进记录",
+        "checkin": "签到",
+        "log": "日志",
+        "ownership": "客户动态",
+        "comment": "评论",
+    },
+    "en": {
+        "followup": "follow-up",
+        "checkin": "check-in",
+        "log": "work log",
+        "ownership": "customer update",
+        "comment": "comment",
+    },
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(kind: str, locale: str, params: dict[str, Any]) -> tuple[str, str]:
+    """(title, body) of a notification in the locale (English when the locale is unknown)."""
+    texts = TEMPLATES[kind]
+    chosen = locale if locale in texts else "en"
+    names = SUBJECT_NAMES[chosen]
+    values = _Blank({k: v for k, v in params.items() if v is not None})
+    for key in ("subject", "record"):
+        if key in values:
+            values[key] = names.get(values[key], values[key])
+    if "likers" in params:
+        values["likers"] = likers_text(chosen, params["likers"], params.get("like_count", 1))
+    title, body = texts[chosen]
+    return title.format_map(values)[:200], body.format_map(values)
+
+
+def likers_text(locale: str, names: list[str], count: int) -> str:
+    """'王五' / '王五、李四等3人' / 'Wang' / 'Wang and 2 others'."""
+    first = names[0] if names else "?"
+    if count <= 1:
+        return first
+    if locale == "zh-CN":
+        return f"{first}等{count}人"
+    return f"{first} and {count - 1} other{'s' if count > 2 else ''}"
