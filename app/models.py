@@ -30,7 +30,7 @@ from app.notifications.models import (
     Webhook,
     WebhookDelivery,
 )
-from app.ops.models import JobRun
+from app.ops.models import JobRun, ReminderRun
 from app.org.models import Company, Department, User
 
 __all__ = [
@@ -56,6 +56,7 @@ __all__ = [
     "Pool",
     "PoolSettings",
     "PushAttempt",
+    "ReminderRun",
     "Company",
     "Department",
     "IdempotencyRecord",

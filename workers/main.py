@@ -8,6 +8,7 @@ from typing import Any
 
 from arq import cron
 from arq.connections import RedisSettings
+from prometheus_client import start_http_server
 
 from app.config import get_settings
 from app.core.observability import configure_logging
@@ -21,7 +22,11 @@ log = logging.getLogger("outfield.worker")
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    configure_logging(get_settings().log_level)
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    if settings.worker_metrics_port:
+        # Job durations and counts for Prometheus (the API's /metrics serves the API's own).
+        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
     get_engine()
     log.info("worker started", extra={"jobs": sorted(JOB_BODIES)})
 

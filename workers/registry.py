@@ -3,10 +3,14 @@
 from app.ops.service import JobBody
 from workers.jobs.housekeeping import housekeeping
 from workers.jobs.push import deliver_pending_pushes
+from workers.jobs.recycle import recycle
+from workers.jobs.reminders import reminders
 from workers.jobs.webhooks import deliver_pending_webhooks
 
 JOB_BODIES: dict[str, JobBody] = {
     "housekeeping": housekeeping,
+    "recycle": recycle,
+    "reminders": reminders,
     "push": deliver_pending_pushes,
     "webhooks": deliver_pending_webhooks,
 }

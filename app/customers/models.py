@@ -109,6 +109,8 @@ class Customer(Base):
     last_deal_at: Mapped[datetime | None]
     recycle_at: Mapped[datetime | None]
     recycle_reason: Mapped[str | None] = mapped_column(String(16))
+    # The recycle_at the owner was last warned about: one warning per recycle cycle.
+    recycle_warning_for: Mapped[datetime | None]
     pooled_at: Mapped[datetime | None]
     pool_reason: Mapped[str | None] = mapped_column(String(500))
     pool_entry_kind: Mapped[str | None] = mapped_column(String(16))

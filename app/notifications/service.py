@@ -74,31 +74,75 @@ async def notify(
     deep_link: str | None = None,
 ) -> int:
     """Notify each user once per `dedupe_key` (never the actor); returns how many were new."""
-    targets = {uid for uid in user_ids if uid is not None and uid != actor_id}
-    if not targets:
+    common = {
+        "company_id": company_id,
+        "kind": kind,
+        "params": params,
+        "dedupe_key": dedupe_key,
+        "subject_type": subject_type,
+        "subject_id": subject_id,
+        "customer_id": customer_id,
+        "actor_id": actor_id,
+        "deep_link": deep_link,
+    }
+    return await notify_many(
+        session,
+        [
+            {**common, "user_id": uid}
+            for uid in dict.fromkeys(user_ids)
+            if uid is not None and uid != actor_id
+        ],
+    )
+
+
+async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> int:
+    """Many notifications in one INSERT (jobs); each dict: company_id, user_id, kind, params,
+    dedupe_key and optionally subject_type, subject_id, customer_id, actor_id, deep_link."""
+    if not notices:
         return 0
-    company = await session.get(Company, company_id)
+    user_ids = {n["user_id"] for n in notices}
+    recipients = {
+        r.id: r
+        for r in (
+            await session.execute(
+                select(
+                    User.id,
+                    User.locale,
+                    NotificationPreference.muted_kinds,
+                    NotificationPreference.quiet_start,
+                    NotificationPreference.quiet_end,
+                    Company.time_zone,
+                )
+                .join(Company, Company.id == User.company_id)
+                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+                .where(User.id.in_(user_ids), User.is_active.is_(True))
+            )
+        ).all()
+    }
     at = now()
     rows = []
-    for recipient in await _recipients(session, company_id, targets):
-        title, body = render(kind, recipient.locale, params)
-        muted = kind in (recipient.muted_kinds or [])
-        quiet = in_quiet_hours(at, company.time_zone, recipient.quiet_start, recipient.quiet_end)
+    for notice in notices:
+        recipient = recipients.get(notice["user_id"])
+        if recipient is None:
+            continue
+        title, body = render(notice["kind"], recipient.locale, notice["params"])
+        muted = notice["kind"] in (recipient.muted_kinds or [])
+        quiet = in_quiet_hours(at, recipient.time_zone, recipient.quiet_start, recipient.quiet_end)
         rows.append(
             {
                 "id": uuid.uuid4(),
-                "company_id": company_id,
+                "company_id": notice["company_id"],
                 "user_id": recipient.id,
-                "kind": kind,
+                "kind": notice["kind"],
                 "title": title,
                 "body": body,
-                "subject_type": subject_type,
-                "subject_id": subject_id,
-                "customer_id": customer_id,
-                "actor_id": actor_id,
-                "deep_link": deep_link,
-                "dedupe_key": dedupe_key,
-                "data": _jsonable(params),
+                "subject_type": notice.get("subject_type"),
+                "subject_id": notice.get("subject_id"),
+                "customer_id": notice.get("customer_id"),
+                "actor_id": notice.get("actor_id"),
+                "deep_link": notice.get("deep_link"),
+                "dedupe_key": notice["dedupe_key"],
+                "data": _jsonable(notice["params"]),
                 "push_state": "suppressed" if (muted or quiet) else "pending",
                 "push_after": at,
                 "created_at": at,

@@ -36,6 +36,45 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("客户退回公海", "{actor}把客户「{customer}」退回了公海：{reason}"),
         "en": ("Customer released", "{actor} released {customer} to the pool: {reason}"),
     },
+    "customer_recycled": {
+        "zh-CN": ("客户已回收到公海", "客户「{customer}」已回收到公海：{reason_text}"),
+        "en": ("Customer recycled", "{customer} went back to the pool: {reason_text}"),
+    },
+    "recycle_warning": {
+        "zh-CN": (
+            "客户即将被回收",
+            "客户「{customer}」将于{due_local}回收到公海（{reason_text}），请及时跟进",
+        ),
+        "en": (
+            "Customer about to be recycled",
+            "{customer} goes back to the pool on {due_local} ({reason_text}) unless you follow up",
+        ),
+    },
+    "followup_overdue": {
+        "zh-CN": ("跟进已逾期", "客户「{customer}」计划于{due_local}跟进，已逾期"),
+        "en": ("Follow-up overdue", "Your follow-up with {customer} was due {due_local}"),
+    },
+    "customer_forgotten": {
+        "zh-CN": ("老客户好久没联系了", "成交客户「{customer}」已有{days}天没有跟进"),
+        "en": ("Forgotten customer", "No follow-up with won customer {customer} for {days} days"),
+    },
+    "contact_birthday": {
+        "zh-CN": ("客户生日提醒", "今天是{customer}的{contact}的生日"),
+        "en": ("Birthday today", "Today is the birthday of {contact} at {customer}"),
+    },
+    "manager_digest": {
+        "zh-CN": ("团队昨日简报", "昨天团队拜访{visits}次，跟进{followups}条，异常签到{flagged}次"),
+        "en": (
+            "Your team yesterday",
+            "Yesterday your team made {visits} visits, {followups} follow-ups, "
+            "{flagged} flagged check-ins",
+        ),
+    },
+}
+
+REASONS = {
+    "zh-CN": {"no_followup": "长期未跟进", "no_deal": "长期未成交"},
+    "en": {"no_followup": "no follow-up in time", "no_deal": "no deal in time"},
 }
 
 SUBJECT_NAMES = {
@@ -70,6 +109,8 @@ def render(kind: str, locale: str, params: dict[str, Any]) -> tuple[str, str]:
     for key in ("subject", "record"):
         if key in values:
             values[key] = names.get(values[key], values[key])
+    if "reason" in params and params["reason"] in REASONS[chosen]:
+        values["reason_text"] = REASONS[chosen][params["reason"]]
     if "likers" in params:
         values["likers"] = likers_text(chosen, params["likers"], params.get("like_count", 1))
     title, body = texts[chosen]

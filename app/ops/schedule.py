@@ -36,6 +36,16 @@ def scheduled_jobs() -> list[ScheduledJob]:
             "Worker heartbeat; purges expired idempotency records and dead refresh tokens.",
         ),
         ScheduledJob(
+            "recycle",
+            settings.recycle_cron_minutes,
+            "Recycles customers whose recycle_at has passed; warns owners before it happens.",
+        ),
+        ScheduledJob(
+            "reminders",
+            settings.reminders_cron_minutes,
+            "Daily reminders at the reminder hour in each company's time zone, manager digest.",
+        ),
+        ScheduledJob(
             "push",
             settings.delivery_cron_minutes,
             "Delivers due notifications to devices (FCM, APNs, Web Push), with retries.",

@@ -10,6 +10,7 @@ from typing import Any
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from arq.connections import RedisSettings, create_pool
+from prometheus_client import Counter, Histogram
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,15 @@ from app.ops.models import JobRun
 from app.ops.schedule import job_names
 
 log = logging.getLogger("outfield.jobs")
+JOB_DURATION = Histogram(
+    "outfield_job_duration_seconds",
+    "Worker job run time",
+    ["job", "outcome"],
+    buckets=(0.05, 0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+JOB_ITEMS = Counter(
+    "outfield_job_items_total", "What worker jobs did (recycled, warned, sent…)", ["job", "count"]
+)
 HEARTBEAT_KEY = "outfield:worker:heartbeat"
 JOB_QUEUE = "arq:queue"
 
@@ -121,6 +131,12 @@ async def record_run(job: str, body: JobBody, trigger: str = "schedule") -> JobR
         await session.commit()
     for key, value in finished.items():
         setattr(run, key, value)
+    JOB_DURATION.labels(job, outcome).observe(
+        (finished["finished_at"] - run.started_at).total_seconds()
+    )
+    for name, value in counts.items():
+        if isinstance(value, int):
+            JOB_ITEMS.labels(job, name).inc(value)
     return run
 
 
