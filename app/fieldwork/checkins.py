@@ -1,7 +1,5 @@
 """Check-ins (签到): recorded where they happen, judged honestly, filed under the customer."""
 
-import hashlib
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -12,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
@@ -23,11 +22,6 @@ from app.fieldwork.models import Checkin, StoredFile
 from app.fieldwork.schemas import CheckinCreate, CheckoutIn
 from app.fieldwork.visibility import record_visibility
 from app.org.models import Company
-
-
-def _request_hash(data: CheckinCreate) -> str:
-    payload = data.model_dump(mode="json", exclude={"id"})
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 async def _previous(
@@ -83,19 +77,16 @@ async def create_checkin(
     session: AsyncSession, principal: Principal, data: CheckinCreate
 ) -> tuple[Checkin, bool]:
     """Record a check-in at a visible customer; flags are computed, never rejected."""
-    request_hash = _request_hash(data)
-    if data.id is not None:
-        existing = await session.get(Checkin, data.id)
-        if existing is not None:
-            if (
-                existing.company_id == principal.company_id
-                and existing.user_id == principal.user_id
-                and existing.request_hash == request_hash
-            ):
-                return existing, False
-            raise ProblemError(
-                409, "id_conflict", "A different record with this id already exists."
-            )
+    request_hash = client_ids.request_hash(data)
+    existing = await client_ids.replayed(
+        session,
+        Checkin,
+        data.id,
+        request_hash,
+        lambda row: row.company_id == principal.company_id and row.user_id == principal.user_id,
+    )
+    if existing is not None:
+        return existing, False
     access = await load_customer(session, principal, data.customer_id)
     customer = access.customer
     company = await session.get(Company, principal.company_id)

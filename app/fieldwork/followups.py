@@ -1,7 +1,5 @@
 """Follow-up records (跟进记录): each one resets the customer's follow-up clock."""
 
-import hashlib
-import json
 import uuid
 from typing import Any
 
@@ -10,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
@@ -23,28 +22,20 @@ from app.fieldwork.schemas import FollowupCreate, FollowupUpdate
 from app.fieldwork.visibility import record_visibility
 
 
-def _request_hash(data: FollowupCreate) -> str:
-    payload = data.model_dump(mode="json", exclude={"id"})
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 async def create_followup(
     session: AsyncSession, principal: Principal, data: FollowupCreate
 ) -> tuple[Followup, bool]:
     """A follow-up on a visible customer the caller works (pool customers: claim first)."""
-    request_hash = _request_hash(data)
-    if data.id is not None:
-        existing = await session.get(Followup, data.id)
-        if existing is not None:
-            if (
-                existing.company_id == principal.company_id
-                and existing.user_id == principal.user_id
-                and existing.request_hash == request_hash
-            ):
-                return existing, False
-            raise ProblemError(
-                409, "id_conflict", "A different record with this id already exists."
-            )
+    request_hash = client_ids.request_hash(data)
+    existing = await client_ids.replayed(
+        session,
+        Followup,
+        data.id,
+        request_hash,
+        lambda row: row.company_id == principal.company_id and row.user_id == principal.user_id,
+    )
+    if existing is not None:
+        return existing, False
     access = await load_customer(session, principal, data.customer_id)
     if access.customer.owner_id is None and not (principal.is_manager or principal.is_admin):
         raise ProblemError(

@@ -1,7 +1,5 @@
 """Work logs (日报/周报/月报): the rep's review, with the period's figures collected for them."""
 
-import hashlib
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -11,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
@@ -86,11 +85,6 @@ async def period_figures(
     }
 
 
-def _request_hash(data: LogCreate) -> str:
-    payload = data.model_dump(mode="json", exclude={"id"})
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
 async def _link_customers(
     session: AsyncSession, principal: Principal, log_id: uuid.UUID, customer_ids: list[uuid.UUID]
 ) -> None:
@@ -139,11 +133,12 @@ async def create_log(
     session: AsyncSession, principal: Principal, data: LogCreate
 ) -> tuple[WorkLog, bool]:
     """The caller's log for a period (one per period: a second one is 409 `log_exists`)."""
-    request_hash = _request_hash(data)
-    if data.id is not None and (existing := await session.get(WorkLog, data.id)) is not None:
-        if existing.user_id == principal.user_id and existing.request_hash == request_hash:
-            return existing, False
-        raise ProblemError(409, "id_conflict", "A different record with this id already exists.")
+    request_hash = client_ids.request_hash(data)
+    existing = await client_ids.replayed(
+        session, WorkLog, data.id, request_hash, lambda row: row.user_id == principal.user_id
+    )
+    if existing is not None:
+        return existing, False
     company = await session.get(Company, principal.company_id)
     day = data.day or periods.local_date(now(), company.time_zone)
     start = periods.period_start(data.period, day)

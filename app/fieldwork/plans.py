@@ -1,7 +1,5 @@
 """Visit plans (拜访计划): the day's route, and plan vs actual."""
 
-import hashlib
-import json
 import uuid
 from datetime import date
 from typing import Any
@@ -11,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.customers.access import load_customer
@@ -20,11 +19,6 @@ from app.fieldwork.log_schemas import PlanCreate, PlanUpdate
 from app.fieldwork.models import Checkin, VisitPlan
 from app.org import service as org_service
 from app.org.models import Company
-
-
-def _request_hash(data: PlanCreate) -> str:
-    payload = data.model_dump(mode="json", exclude={"id"})
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 async def _plannable_user(
@@ -65,11 +59,12 @@ async def create_plan(
     session: AsyncSession, principal: Principal, data: PlanCreate
 ) -> tuple[VisitPlan, bool]:
     """Plan a visit (a retried client id returns the same plan)."""
-    request_hash = _request_hash(data)
-    if data.id is not None and (existing := await session.get(VisitPlan, data.id)) is not None:
-        if existing.created_by == principal.user_id and existing.request_hash == request_hash:
-            return existing, False
-        raise ProblemError(409, "id_conflict", "A different record with this id already exists.")
+    request_hash = client_ids.request_hash(data)
+    existing = await client_ids.replayed(
+        session, VisitPlan, data.id, request_hash, lambda row: row.created_by == principal.user_id
+    )
+    if existing is not None:
+        return existing, False
     user_id = await _plannable_user(session, principal, data.user_id)
     await load_customer(session, principal, data.customer_id)
     plan = VisitPlan(
