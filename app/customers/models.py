@@ -70,6 +70,22 @@ class Customer(Base):
             postgresql_where=text("recycle_at IS NOT NULL AND deleted_at IS NULL"),
         ),
         Index("ix_customers_company_created", "company_id", "created_at", "id"),
+        # Filtered lists (industry, and name search) must not walk the whole company: bench/.
+        Index(
+            "ix_customers_industry",
+            "company_id",
+            "industry",
+            "created_at",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_customers_name_trgm",
+            "name",
+            postgresql_using="gin",
+            postgresql_ops={"name": "gin_trgm_ops"},
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_customers_location", "location", postgresql_using="gist"),
         Index("ix_customers_custom_fields", "custom_fields", postgresql_using="gin"),
     )
