@@ -8,15 +8,17 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import now
 from app.customers.models import Customer
 from app.customers.pools import recompute_recycle
+from app.feed.models import FeedComment, FeedItem, FeedLike
 from app.fieldwork import periods, rules
 from app.fieldwork.logs import period_figures
 from app.fieldwork.models import Checkin, Followup, VisitPlan, WorkLog
+from app.notifications.service import notify_many
 
 TIME_ZONE = "Asia/Shanghai"
 DAYS = 21
@@ -165,5 +167,98 @@ async def seed_fieldwork(
         .execution_options(synchronize_session=False)
     )
     await recompute_recycle(session, company_id)
+    await seed_feed(session, company_id, demo_id)
     await session.commit()
     return made
+
+
+FEED_FROM_RECORDS = text("""
+INSERT INTO feed_items (id, company_id, kind, subject_type, subject_id, customer_id, author_id,
+                        summary, like_count, comment_count, created_at)
+SELECT gen_random_uuid(), r.company_id, r.kind, r.kind, r.id, r.customer_id, r.user_id,
+       jsonb_build_object('author', jsonb_build_object('id', u.id, 'name', u.name),
+                          'customer', jsonb_build_object('id', c.id, 'name', c.name),
+                          'text', r.text),
+       0, 0, r.created_at
+FROM (SELECT 'checkin' AS kind, id, company_id, customer_id, user_id, note AS text, created_at
+      FROM checkins
+      UNION ALL
+      SELECT 'followup', id, company_id, customer_id, user_id, text, created_at FROM followups) r
+JOIN users u ON u.id = r.user_id JOIN customers c ON c.id = r.customer_id
+WHERE r.company_id = :company
+ON CONFLICT DO NOTHING
+""")
+
+
+async def seed_feed(
+    session: AsyncSession, company_id: uuid.UUID, demo_id: Callable[[str], uuid.UUID]
+) -> None:
+    """Feed items for the demo records; the managers like and comment on the latest ones."""
+    await session.execute(FEED_FROM_RECORDS, {"company": company_id})
+    latest = list(
+        (
+            await session.execute(
+                select(FeedItem)
+                .where(FeedItem.company_id == company_id, FeedItem.kind == "followup")
+                .order_by(FeedItem.created_at.desc())
+                .limit(12)
+            )
+        ).scalars()
+    )
+    notices = []
+    for index, item in enumerate(latest):
+        manager = demo_id(f"user:manager0{index % 2 + 1}")
+        session.add(
+            FeedLike(
+                item_id=item.id, user_id=manager, company_id=company_id, created_at=item.created_at
+            )
+        )
+        item.like_count = 1
+        notices.append(
+            {
+                "company_id": company_id,
+                "user_id": item.author_id,
+                "kind": "like",
+                "params": {"subject": "followup", "likers": ["经理 Manager"], "like_count": 1},
+                "dedupe_key": f"like:{item.id}",
+                "subject_type": "feed_item",
+                "subject_id": item.id,
+                "actor_id": manager,
+                "deep_link": f"outfield://feed/{item.id}",
+            }
+        )
+        if index % 3 == 0:
+            comment = FeedComment(
+                id=demo_id(f"comment:{item.id}"),
+                company_id=company_id,
+                item_id=item.id,
+                author_id=manager,
+                parent_id=None,
+                mentions=[],
+                body="跟进得很及时，下次带上报价单 Good follow-up; bring the quote next time",
+                request_hash="seed",
+                version=1,
+                created_at=item.created_at,
+                updated_at=item.created_at,
+            )
+            session.add(comment)
+            item.comment_count = 1
+            notices.append(
+                {
+                    "company_id": company_id,
+                    "user_id": item.author_id,
+                    "kind": "comment",
+                    "params": {
+                        "actor": "经理 Manager",
+                        "subject": "followup",
+                        "excerpt": "跟进得很及时，下次带上报价单",
+                    },
+                    "dedupe_key": f"comment:{comment.id}",
+                    "subject_type": "feed_item",
+                    "subject_id": item.id,
+                    "actor_id": manager,
+                    "deep_link": f"outfield://feed/{item.id}",
+                }
+            )
+    await session.flush()
+    await notify_many(session, notices)

@@ -232,3 +232,27 @@ async def test_a_rolled_back_change_leaves_no_feed_item_or_notification():
     async with session_factory()() as session:
         assert await session.scalar(select(func.count()).select_from(FeedItem)) == 0
         assert await session.scalar(select(func.count()).select_from(Notification)) == 0
+
+
+async def test_concurrent_likes_count_each_person_once():
+    import asyncio
+
+    async with client() as http:
+        company = await signup(http)
+        _, author = await company.user("rep")
+        customer = await create_customer(http, author, "Acme")
+        await followup(http, author, customer["id"])
+        item = (await http.get("/v1/feed", headers=author)).json()["items"][0]
+        likers = [await company.user("rep") for _ in range(6)]
+        # Each person likes twice at once; six people, so six likes.
+        await asyncio.gather(
+            *[
+                http.put(f"/v1/feed/{item['id']}/like", headers=headers)
+                for _, headers in likers
+                for _ in range(2)
+            ]
+        )
+        after = (await http.get("/v1/feed", headers=author)).json()["items"][0]
+        assert after["like_count"] == 6
+        inbox = (await http.get("/v1/notifications", headers=author)).json()["items"]
+        assert [n["kind"] for n in inbox].count("like") == 1

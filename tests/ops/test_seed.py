@@ -38,3 +38,17 @@ async def test_demo_seed_is_idempotent_and_its_logins_work():
         assert logs and logs[0]["figures"]["checkins"] == 2
         route = (await http.get("/v1/visit-plans", headers=rep)).json()
         assert len(route["items"]) == 3
+        feed = (await http.get("/v1/feed", headers=admin)).json()["items"]
+        assert len(feed) == 20 and any(item["like_count"] for item in feed)
+        assert any(item["first_comments"] for item in feed)
+        rep_inboxes = 0
+        for number in range(1, 11):
+            token = await http.post(
+                "/v1/auth/token",
+                data={"username": f"rep{number:02d}@demo.outfield.test", "password": DEMO_PASSWORD},
+            )
+            inbox = await http.get(
+                "/v1/notifications/unread-count", headers=bearer(token.json()["access_token"])
+            )
+            rep_inboxes += inbox.json()["unread"] > 0
+        assert rep_inboxes >= 5
