@@ -96,3 +96,40 @@ async def test_failing_job_is_recorded_as_failed():
 
     run = await record_run("housekeeping", broken)
     assert run.outcome == "failed" and run.counts == {"examined": 3} and "boom" in run.error
+
+
+async def test_readyz_reports_a_stale_worker_and_can_require_it(monkeypatch):
+    from datetime import timedelta
+
+    from app.config import get_settings
+    from app.core import clock
+    from app.ops.service import write_heartbeat
+
+    await write_heartbeat(clock.now() - timedelta(minutes=10))
+    async with client() as http:
+        ready = await http.get("/readyz")
+        assert ready.status_code == 200 and ready.json()["checks"]["worker"] == "stale"
+        monkeypatch.setenv("OUTFIELD_READY_REQUIRES_WORKER", "true")
+        get_settings.cache_clear()
+        try:
+            strict = await http.get("/readyz")
+            assert strict.status_code == 503 and strict.json()["checks"]["worker"] == "stale"
+        finally:
+            monkeypatch.undo()
+            get_settings.cache_clear()
+
+
+def test_cli_runs_one_job_and_records_it():
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "workers", "run-once", "recycle"],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("recycle: succeeded")
