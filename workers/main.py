@@ -26,7 +26,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     configure_logging(settings.log_level)
     if settings.worker_metrics_port:
         # Job durations and counts for Prometheus (the API's /metrics serves the API's own).
-        start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+        try:
+            start_http_server(settings.worker_metrics_port, addr="127.0.0.1")
+        except OSError as exc:  # a second worker on the machine: run without its own endpoint
+            log.warning("worker metrics port unavailable", extra={"error": str(exc)})
     get_engine()
     log.info("worker started", extra={"jobs": sorted(JOB_BODIES)})
 
