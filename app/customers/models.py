@@ -110,6 +110,8 @@ class Customer(Base):
             persisted=True,
         ),
         nullable=True,
+        # Never read in Python (lat/lng are): not loading it saves parsing WKB per row.
+        deferred=True,
     )
     phone: Mapped[str | None] = mapped_column(String(50))
     phone_normalized: Mapped[str | None] = mapped_column(String(50))

@@ -93,6 +93,7 @@ class Checkin(Base):
     location: Mapped[Any] = mapped_column(
         Geography(geometry_type="POINT", srid=4326, spatial_index=False),
         Computed(POINT_FROM_COLUMNS, persisted=True),
+        deferred=True,
     )
     position_key: Mapped[str] = mapped_column(String(32))
     accuracy_m: Mapped[float | None] = mapped_column(Float)
