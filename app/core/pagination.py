@@ -9,7 +9,7 @@ from typing import Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 
 from app.core.errors import ProblemError
 
@@ -69,9 +69,8 @@ def paginate(
     """Order newest first, start after the cursor, fetch one extra row to know if more exist."""
     if params.after is not None:
         created_at, row_id = params.after
-        stmt = stmt.where(
-            or_(created_column < created_at, and_(created_column == created_at, id_column < row_id))
-        )
+        # A row comparison lets PostgreSQL start the index scan at the cursor (an OR cannot).
+        stmt = stmt.where(tuple_(created_column, id_column) < tuple_(created_at, row_id))
     return stmt.order_by(created_column.desc(), id_column.desc()).limit(params.limit + 1)
 
 

@@ -26,8 +26,13 @@ def feed_visibility(principal: Principal) -> ColumnElement[bool]:
         visible = visible | FeedItem.author_id.in_(colleagues)
     if principal.is_manager and principal.department_path:
         visible = visible | FeedItem.author_id.in_(subtree_user_ids(principal))
+    # Scoped like ix_customers_owner (company, owner, … WHERE deleted_at IS NULL): without the
+    # scope the planner built the caller's owned-customer list from a full scan (bench/feed.py).
     owns_customer = exists().where(
-        Customer.id == FeedItem.customer_id, Customer.owner_id == principal.user_id
+        Customer.id == FeedItem.customer_id,
+        Customer.company_id == principal.company_id,
+        Customer.owner_id == principal.user_id,
+        Customer.deleted_at.is_(None),
     )
     collaborates = exists().where(
         Collaborator.customer_id == FeedItem.customer_id, Collaborator.user_id == principal.user_id
