@@ -111,12 +111,16 @@ class HTTP:
         self.host, self.port = host, port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.used = 0.0
 
     async def connect(self) -> None:
         self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
+        self.used = time.monotonic()
 
     async def ready(self) -> None:
-        if self.reader is None or self.reader.at_eof():
+        """Reconnect (call it outside the timing) if the server closed the connection or is
+        about to: uvicorn closes keep-alive connections idle for 5 s."""
+        if self.reader is None or self.reader.at_eof() or time.monotonic() - self.used > 4:
             await self.close()
             await self.connect()
 
@@ -135,6 +139,7 @@ class HTTP:
         body: bytes | None = None,
     ) -> tuple[int, bytes]:
         assert self.reader is not None and self.writer is not None
+        self.used = time.monotonic()
         lines = [f"{method} {target} HTTP/1.1", f"Host: {self.host}:{self.port}"]
         lines += [f"{k}: {v}" for k, v in (headers or {}).items()]
         if body is not None:
@@ -156,7 +161,9 @@ class HTTP:
             elif name == b"transfer-encoding" and b"chunked" in value.lower():
                 chunked = True
         if length is not None:
-            return status, await self.reader.readexactly(length)
+            data = await self.reader.readexactly(length)
+            self.used = time.monotonic()
+            return status, data
         data = bytearray()
         if chunked:
             while True:
@@ -166,6 +173,7 @@ class HTTP:
                     break
                 data += await self.reader.readexactly(size)
                 await self.reader.readline()
+        self.used = time.monotonic()
         return status, bytes(data)
 
     async def get(self, target: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
@@ -212,9 +220,9 @@ class Server:
             stderr=self.log,
         )  # fmt: skip
 
-    async def wait_ready(self, path: str = "/healthz", timeout: float = 60) -> None:
+    async def wait_ready(self, path: str = "/healthz", limit_s: float = 60) -> None:
         http = HTTP("127.0.0.1", self.port)
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_s
         try:
             while True:
                 try:
@@ -311,3 +319,70 @@ def summary(samples: list[float]) -> tuple[int, float, float, float, float]:
         sum(samples) / len(samples),
         max(samples),
     )
+
+
+# ---------- CPU accounting from /proc ----------
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+def children_cpu_seconds(parent: int) -> float:
+    """CPU time of every live child of `parent` (e.g. all backends of one postmaster)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if _ppid(entry) == parent:
+                    total += cpu_seconds(int(entry))
+            except (OSError, ValueError, IndexError):
+                continue
+    return total
+
+
+async def postmaster_pid(conn) -> int | None:  # noqa: ANN001
+    """The postmaster of the server `conn` talks to, if it runs on this machine."""
+    backend = await conn.fetchval("SELECT pg_backend_pid()")
+    try:
+        return _ppid(backend)
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class Intruders:
+    """Polls (in a thread, once a second) for other benchmark-like processes during a
+    measurement, so a result disturbed by one that started meanwhile says so."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.seen: dict[str, None] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0):
+            for line in other_benchmarks():
+                self.seen.setdefault(line, None)
+
+    def __enter__(self) -> "Intruders":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def verdict(self) -> str:
+        if not self.seen:
+            return "undisturbed (no other benchmark process seen during the measurement)"
+        return "DISTURBED — other processes ran meanwhile: " + "; ".join(list(self.seen)[:4])

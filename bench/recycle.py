@@ -1,0 +1,748 @@
+"""Benchmark the recycle job at scale, beside hand-written set-based SQL, and the API while it runs.
+
+    python -m bench.recycle \
+        --database-url postgresql://postgres@127.0.0.1:5432/outfield_bench \
+        --redis-url redis://127.0.0.1:6379/12 --due 100000
+
+Needs the dataset of `bench.generate_dataset`. In one run:
+
+0. Prepares `--due` (100,000) due customers: owned, not deleted, with a running recycle clock,
+   drawn deterministically; their state is saved in `bench_recycle_due` and their
+   `recycle_at` moved 1 minute – 2 days into the past (in SQL). One webhook subscribed to
+   `customer.recycled` is added (`--webhooks`), so the job's webhook outbox has work too.
+1. The real job — `workers.jobs.recycle.recycle` (batches of 1000: pick with SKIP LOCKED,
+   UPDATE … RETURNING, ownership events, feed items, webhook deliveries in one statement,
+   then `notify_many` and COMMIT per batch; afterwards the advance-warning pass) — in a
+   child process (`DATABASE_URL` set before the app is imported), timed inside it: wall
+   time, and the recycling part alone (up to the last batch that moved rows) vs. the
+   warning pass that follows (it warns owners whose recycle_at is within the pool's
+   warning days — tens of thousands in this dataset — and is not part of "the same change").
+2. After restoring the same 100k to their due state, ONE hand-written statement each:
+   `UPDATE only` (the customers change the job makes, column for column),
+   `UPDATE + events` (… plus the ownership_events INSERT, one statement with a CTE) and
+   `UPDATE + all outputs` (… plus feed items, webhook deliveries and the notifications,
+   rendered in SQL from the same templates) — each restored afterwards.
+3. `GET /v1/customers?owner=me&limit=20` over HTTP (uvicorn subprocess, one request in
+   flight, rotating over `--users` reps): `--idle-seconds` idle, then while the job runs
+   again (child process) until it finishes.
+4. Restores everything (the customers' original state, the outputs deleted, the webhook
+   removed, VACUUM ANALYZE), so the run can be repeated. If a run dies:
+   `python -m bench.recycle --restore`.
+
+Between measurements the rows are restored and `VACUUM (ANALYZE)` runs on the touched
+tables, so each measurement starts from the same state.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from urllib.parse import urlencode
+
+from bench.common import (
+    DOMAIN,
+    HTTP,
+    REPO,
+    Intruders,
+    Server,
+    app_env,
+    check_head,
+    clear_login_limits,
+    loadavg,
+    log,
+    login,
+    summary,
+    wait_for_quiet,
+)
+
+DUE_TABLE = "bench_recycle_due"
+WARNED_TABLE = "bench_recycle_warned"
+META_TABLE = "bench_recycle_meta"
+WEBHOOK_URL = "https://hooks.bench.outfield.test/recycled"
+
+PREPARE = f"""
+CREATE TABLE {DUE_TABLE} AS
+SELECT id, owner_id, previous_owner_id, claimed_at, recycle_at AS recycle_at_orig,
+       now() - make_interval(secs => 60 + (hashtext(id::text || $2) & 65535) / 65535.0
+                                         * 172740) AS recycle_at_due,
+       recycle_reason, recycle_warning_for, pooled_at, pool_entry_kind, pool_reason,
+       updated_at, version
+FROM customers
+WHERE owner_id IS NOT NULL AND deleted_at IS NULL AND recycle_at IS NOT NULL
+ORDER BY md5(id::text || $2)
+LIMIT $1
+"""
+
+# Back to the saved state; `recycle_at` = the due time ($1 = 'due') or the original one.
+RESTORE = f"""
+UPDATE customers AS c
+SET owner_id = s.owner_id, previous_owner_id = s.previous_owner_id, claimed_at = s.claimed_at,
+    recycle_at = CASE WHEN $1 = 'due' THEN s.recycle_at_due ELSE s.recycle_at_orig END,
+    recycle_reason = s.recycle_reason, recycle_warning_for = s.recycle_warning_for,
+    pooled_at = s.pooled_at, pool_entry_kind = s.pool_entry_kind, pool_reason = s.pool_reason,
+    updated_at = s.updated_at, version = s.version
+FROM {DUE_TABLE} AS s
+WHERE c.id = s.id
+  AND (c.owner_id IS DISTINCT FROM s.owner_id
+       OR c.recycle_at IS DISTINCT FROM
+          CASE WHEN $1 = 'due' THEN s.recycle_at_due ELSE s.recycle_at_orig END
+       OR c.version IS DISTINCT FROM s.version
+       OR c.recycle_warning_for IS DISTINCT FROM s.recycle_warning_for)
+"""
+
+# The warning pass sets recycle_warning_for on customers outside the due set: put them back,
+# to the measurement baseline ($1 = 'due') or to the dataset's original value.
+RESTORE_WARNED = f"""
+UPDATE customers AS c SET recycle_warning_for = x.v
+FROM (
+    SELECT c2.id, CASE WHEN $1 = 'due' THEN w.baseline ELSE w.original END AS v
+    FROM customers AS c2
+    LEFT JOIN {WARNED_TABLE} AS w ON w.id = c2.id
+    WHERE (c2.recycle_warning_for IS NOT NULL OR w.id IS NOT NULL)
+      AND NOT EXISTS (SELECT 1 FROM {DUE_TABLE} AS d WHERE d.id = c2.id)
+) AS x
+WHERE c.id = x.id AND c.recycle_warning_for IS DISTINCT FROM x.v
+"""
+
+# Customers inside the warning window (as WARN_DUE selects them), outside the due set.
+IN_WARNING_WINDOW = f"""
+FROM customers AS c JOIN pools AS p ON p.id = c.pool_id
+WHERE c.owner_id IS NOT NULL AND c.deleted_at IS NULL AND c.recycle_at > now()
+  AND p.warning_days > 0
+  AND c.recycle_at - make_interval(hours => p.warning_days * 24) <= now()
+  AND c.recycle_warning_for IS DISTINCT FROM c.recycle_at
+  AND NOT EXISTS (SELECT 1 FROM {DUE_TABLE} AS d WHERE d.id = c.id)
+"""
+
+# Hand-written: the customers change of MOVE_DUE, column for column. $1 = now.
+UPDATE_ONLY = """
+UPDATE customers AS c
+SET owner_id = NULL, previous_owner_id = c.owner_id, claimed_at = NULL,
+    recycle_at = NULL, recycle_reason = NULL, recycle_warning_for = NULL,
+    pooled_at = $1, pool_entry_kind = 'recycled', pool_reason = c.recycle_reason,
+    updated_at = $1, version = c.version + 1
+WHERE c.recycle_at <= $1 AND c.owner_id IS NOT NULL AND c.deleted_at IS NULL
+"""
+
+MOVED_CTE = """
+WITH moved AS (
+    UPDATE customers AS c
+    SET owner_id = NULL, previous_owner_id = c.owner_id, claimed_at = NULL,
+        recycle_at = NULL, recycle_reason = NULL, recycle_warning_for = NULL,
+        pooled_at = $1, pool_entry_kind = 'recycled', pool_reason = c.recycle_reason,
+        updated_at = $1, version = c.version + 1
+    WHERE c.recycle_at <= $1 AND c.owner_id IS NOT NULL AND c.deleted_at IS NULL
+    RETURNING c.id, c.company_id, c.name, c.pool_id, c.previous_owner_id AS owner_id,
+              c.pool_reason AS reason
+), events AS (
+    INSERT INTO ownership_events (id, company_id, customer_id, kind, from_user_id, to_user_id,
+                                  actor_id, pool_id, reason, created_at)
+    SELECT gen_random_uuid(), company_id, id, 'recycled', owner_id, NULL, NULL, pool_id,
+           reason, $1
+    FROM moved
+    RETURNING id AS event_id, customer_id
+)
+"""
+
+UPDATE_EVENTS = MOVED_CTE + "SELECT count(*) FROM events"
+
+# + feed items, webhook deliveries (as MOVE_DUE writes them) and the notifications
+# notify_many would write (templates of app/notifications/templates.py, rendered in SQL).
+UPDATE_ALL = (
+    MOVED_CTE
+    + """, feed AS (
+    INSERT INTO feed_items (id, company_id, kind, subject_type, subject_id, customer_id,
+                            author_id, summary, like_count, comment_count, created_at)
+    SELECT gen_random_uuid(), m.company_id, 'ownership', 'ownership', e.event_id, m.id, NULL,
+           jsonb_build_object('author', jsonb_build_object('id', NULL, 'name', 'Outfield'),
+                              'customer', jsonb_build_object('id', m.id, 'name', m.name),
+                              'change', 'recycled', 'from_user_id', m.owner_id,
+                              'to_user_id', NULL, 'reason', m.reason),
+           0, 0, $1
+    FROM moved m JOIN events e ON e.customer_id = m.id
+    ON CONFLICT DO NOTHING
+), hooks AS (
+    INSERT INTO webhook_deliveries (id, company_id, webhook_id, event_id, event_type, payload,
+                                    status, attempts, next_attempt_at, created_at)
+    SELECT gen_random_uuid(), m.company_id, w.id, e.event_id, 'customer.recycled',
+           jsonb_build_object('id', e.event_id, 'type', 'customer.recycled',
+                              'occurred_at', to_char($1 AT TIME ZONE 'UTC',
+                                                     'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+                              'company_id', m.company_id,
+                              'data', jsonb_build_object('customer_id', m.id,
+                                                         'from_user_id', m.owner_id,
+                                                         'reason', m.reason)),
+           'pending', 0, $1, $1
+    FROM moved m JOIN events e ON e.customer_id = m.id
+    JOIN webhooks w ON w.company_id = m.company_id AND w.active AND w.deleted_at IS NULL
+                   AND 'customer.recycled' = ANY(w.event_types)
+    ON CONFLICT DO NOTHING
+), notes AS (
+    INSERT INTO notifications (id, company_id, user_id, kind, title, body, subject_type,
+                               subject_id, customer_id, actor_id, deep_link, dedupe_key, data,
+                               push_state, push_after, created_at, updated_at)
+    SELECT gen_random_uuid(), m.company_id, u.id, 'customer_recycled',
+           CASE WHEN u.locale = 'zh-CN' THEN '客户已回收到公海' ELSE 'Customer recycled' END,
+           CASE WHEN u.locale = 'zh-CN'
+                THEN '客户「' || m.name || '」已回收到公海：'
+                     || CASE m.reason WHEN 'no_followup' THEN '长期未跟进'
+                                      WHEN 'no_deal' THEN '长期未成交' ELSE '' END
+                ELSE m.name || ' went back to the pool: '
+                     || CASE m.reason WHEN 'no_followup' THEN 'no follow-up in time'
+                                      WHEN 'no_deal' THEN 'no deal in time' ELSE '' END
+           END,
+           'customer', m.id, m.id, NULL, 'outfield://customers/' || m.id,
+           'recycled:' || e.event_id,
+           jsonb_build_object('customer', m.name, 'reason', m.reason),
+           CASE WHEN 'customer_recycled' = ANY(coalesce(p.muted_kinds, '{}')) THEN 'suppressed'
+                ELSE 'pending' END,
+           $1, $1, $1
+    FROM moved m JOIN events e ON e.customer_id = m.id
+    JOIN users u ON u.id = m.owner_id AND u.is_active
+    LEFT JOIN notification_preferences p ON p.user_id = u.id
+    ON CONFLICT (user_id, dedupe_key) DO NOTHING
+)
+SELECT count(*) FROM events"""
+)
+
+
+# ---------- the job, in a child process ----------
+
+
+async def run_job_child(args: argparse.Namespace) -> int:
+    """Run workers.jobs.recycle.recycle once and print its timings as one JSON line."""
+    from app.db import dispose_engine, get_engine
+    from workers.jobs.recycle import BATCH, recycle
+
+    async with get_engine().connect():  # open the pool's first connection outside the timing
+        pass
+    marks: list[tuple[float, int]] = []
+    started = time.perf_counter()
+    recycling_done: list[float] = []
+
+    async def after_batch(moved: int) -> None:
+        marks.append((time.perf_counter() - started, moved))
+        if moved < args.batch and not recycling_done:
+            recycling_done.append(time.perf_counter() - started)
+        elif args.pause_ms:
+            await asyncio.sleep(args.pause_ms / 1000)  # an experiment, not the shipped job
+
+    counts: dict[str, int] = {}
+    await recycle(counts, batch=args.batch or BATCH, after_batch=after_batch)
+    wall = time.perf_counter() - started
+    await dispose_engine()
+    batch_times = [b - a for (a, _), (b, _) in zip([(0.0, 0)] + marks[:-1], marks, strict=True)]
+    print(
+        json.dumps(
+            {
+                "wall_s": wall,
+                "recycle_s": recycling_done[0] if recycling_done else wall,
+                "counts": counts,
+                "batch_s_max": max(batch_times) if batch_times else 0.0,
+                "batch_s_first": batch_times[0] if batch_times else 0.0,
+                "batch_s_last_full": batch_times[-2] if len(batch_times) > 1 else 0.0,
+            }
+        ),
+        flush=True,
+    )
+    return 0
+
+
+def job_command(args: argparse.Namespace) -> list[str]:
+    return [
+        sys.executable, "-m", "bench.recycle", "--run-job", "--database-url",
+        args.database_url, "--redis-url", args.redis_url, "--batch", str(args.batch),
+        "--pause-ms", str(args.pause_ms),
+    ]  # fmt: skip
+
+
+def job_env(args: argparse.Namespace) -> dict[str, str]:
+    return {**os.environ, **app_env(args.database_url, args.redis_url)}
+
+
+def run_job_blocking(args: argparse.Namespace) -> dict:
+    out = subprocess.run(
+        job_command(args), cwd=REPO, env=job_env(args), capture_output=True, text=True, check=False
+    )
+    if out.returncode != 0:
+        raise SystemExit(f"the job failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# ---------- preparation and restore ----------
+
+
+async def cleanup_outputs(conn) -> str:  # noqa: ANN001
+    """Delete what recycling (job or hand-written) wrote since the run started."""
+    started = await conn.fetchval(f"SELECT started_at FROM {META_TABLE}")
+    events = f"""SELECT id FROM ownership_events
+                 WHERE kind = 'recycled' AND created_at >= '{started.isoformat()}'"""
+    hooks = await conn.execute(
+        f"DELETE FROM webhook_deliveries WHERE event_type = 'customer.recycled'"
+        f" AND event_id IN ({events})"
+    )
+    feed = await conn.execute(
+        f"DELETE FROM feed_items WHERE subject_type = 'ownership' AND subject_id IN ({events})"
+    )
+    notes = await conn.execute(
+        "DELETE FROM notifications WHERE kind IN ('customer_recycled', 'recycle_warning')"
+        " AND created_at >= $1",
+        started,
+    )
+    gone = await conn.execute(
+        "DELETE FROM ownership_events WHERE kind = 'recycled' AND created_at >= $1", started
+    )
+    return (
+        f"deleted {gone.split()[-1]} ownership events, {feed.split()[-1]} feed items, "
+        f"{hooks.split()[-1]} webhook deliveries, {notes.split()[-1]} notifications"
+    )
+
+
+async def vacuum(conn) -> None:  # noqa: ANN001
+    # (feed_items is left to autovacuum: millions of rows in this dataset, a few % touched)
+    for table in ("customers", "ownership_events", "webhook_deliveries", "notifications"):
+        await conn.execute(f"VACUUM (ANALYZE) {table}")
+
+
+async def restore(conn, to: str) -> None:  # noqa: ANN001
+    """`to` = 'due' (ready for the next measurement) or 'original' (the dataset as it was)."""
+    t0 = time.perf_counter()
+    outputs = await cleanup_outputs(conn)
+    customers = await conn.execute(RESTORE, to)
+    warned = await conn.execute(RESTORE_WARNED, to)
+    await vacuum(conn)
+    await conn.execute("CHECKPOINT")  # no checkpoint I/O left over for the next measurement
+    log(
+        f"restored to {to}: {customers.split()[-1]} due customers, {warned.split()[-1]} warned "
+        f"ones; {outputs}; VACUUM ANALYZE, CHECKPOINT ({time.perf_counter() - t0:.1f}s)"
+    )
+
+
+async def restore_all(conn) -> None:  # noqa: ANN001
+    """Back to the dataset as it was before the run; drop the bench tables."""
+    if await conn.fetchval("SELECT to_regclass($1)", META_TABLE) is None:
+        log("nothing to restore")
+        return
+    await restore(conn, "original")
+    webhook = await conn.fetchval(f"SELECT webhook_id FROM {META_TABLE}")
+    if webhook is not None:
+        await conn.execute("DELETE FROM webhooks WHERE id = $1", webhook)
+    for table in (DUE_TABLE, WARNED_TABLE, META_TABLE):
+        await conn.execute(f"DROP TABLE IF EXISTS {table}")
+    log("dataset restored; bench tables dropped")
+
+
+async def prepare(conn, args: argparse.Namespace) -> None:  # noqa: ANN001
+    if await conn.fetchval("SELECT to_regclass($1)", META_TABLE) is not None:
+        log("an earlier run left its tables: restoring the dataset first")
+        await restore_all(conn)
+    already = await conn.fetchval(
+        "SELECT count(*) FROM customers WHERE recycle_at <= now() AND owner_id IS NOT NULL"
+        " AND deleted_at IS NULL"
+    )
+    if already:
+        log(f"note: {already:,} customers were already due before preparing")
+    t0 = time.perf_counter()
+    await conn.execute(f"CREATE TABLE {META_TABLE} (started_at timestamptz, webhook_id uuid)")
+    await conn.execute(f"INSERT INTO {META_TABLE} VALUES (now(), NULL)")
+    await conn.execute(PREPARE, args.due, str(args.seed))
+    await conn.execute(f"ALTER TABLE {DUE_TABLE} ADD PRIMARY KEY (id)")
+    await conn.execute(
+        f"CREATE TABLE {WARNED_TABLE} AS SELECT id, recycle_warning_for AS original,"
+        " recycle_warning_for AS baseline FROM customers WHERE recycle_warning_for IS NOT NULL"
+    )
+    await conn.execute(f"ALTER TABLE {WARNED_TABLE} ADD PRIMARY KEY (id)")
+    backlog = await conn.fetchval("SELECT count(*) " + IN_WARNING_WINDOW)
+    if not args.warn_backlog and backlog:
+        # Steady state: a job running on schedule has already warned everyone inside the
+        # window (the generator never ran it). Saved, so the end of the run undoes it.
+        await conn.execute(
+            f"INSERT INTO {WARNED_TABLE} (id, original, baseline)"
+            " SELECT c.id, c.recycle_warning_for, c.recycle_at "
+            + IN_WARNING_WINDOW
+            + " ON CONFLICT (id) DO UPDATE SET baseline = excluded.baseline"
+        )
+        await conn.execute(
+            f"UPDATE customers AS c SET recycle_warning_for = w.baseline FROM {WARNED_TABLE} AS w"
+            " WHERE c.id = w.id AND c.recycle_warning_for IS DISTINCT FROM w.baseline"
+        )
+        log(
+            f"steady state: the {backlog:,} customers inside the warning window are marked as "
+            "already warned (--warn-backlog to measure that one-off backlog instead)"
+        )
+    if args.webhooks:
+        company, admin = await conn.fetchrow(
+            "SELECT company_id, id FROM users WHERE role = 'admin' AND email LIKE $1 LIMIT 1",
+            f"%@{DOMAIN}",
+        )
+        webhook = await conn.fetchval(
+            """
+            INSERT INTO webhooks (id, company_id, url, event_types, secret, description, active,
+                                  created_by, version, created_at, updated_at)
+            VALUES (gen_random_uuid(), $1, $2, ARRAY['customer.recycled'], 'bench-secret',
+                    'bench.recycle', true, $3, 1, now(), now())
+            RETURNING id
+            """,
+            company,
+            WEBHOOK_URL,
+            admin,
+        )
+        await conn.execute(f"UPDATE {META_TABLE} SET webhook_id = $1", webhook)
+    await conn.execute(
+        f"UPDATE customers AS c SET recycle_at = s.recycle_at_due FROM {DUE_TABLE} AS s"
+        " WHERE c.id = s.id"
+    )
+    await vacuum(conn)
+    due = await conn.fetchval(
+        "SELECT count(*) FROM customers WHERE recycle_at <= now() AND owner_id IS NOT NULL"
+        " AND deleted_at IS NULL"
+    )
+    warn = await conn.fetchval("SELECT count(*) " + IN_WARNING_WINDOW)
+    log(
+        f"prepared {due:,} due customers (+ {warn:,} to warn), "
+        f"{args.webhooks} webhook(s) ({time.perf_counter() - t0:.1f}s)"
+    )
+
+
+# ---------- the run ----------
+
+
+async def sample_owner_me(
+    port: int,
+    users: list,
+    tokens: dict,
+    until,
+    samples: list[float],
+    tag: str,  # noqa: ANN001
+) -> None:
+    http = HTTP("127.0.0.1", port)
+    await http.connect()
+    i = 0
+    try:
+        while not until():
+            user = users[i % len(users)]
+            i += 1
+            target = "/v1/customers?" + urlencode({"owner": "me", "limit": "20"})
+            headers = {"Authorization": f"Bearer {tokens[user['email']]}",
+                       "X-Request-ID": f"{tag}-{i}"}  # fmt: skip
+            await http.ready()
+            t0 = time.perf_counter()
+            status, body = await http.get(target, headers)
+            elapsed = time.perf_counter() - t0
+            assert status == 200, body[:300]
+            samples.append(elapsed * 1000)
+    finally:
+        await http.close()
+
+
+async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a script
+    import asyncpg
+
+    database_url = args.database_url.replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(database_url)
+    try:
+        await check_head(conn)
+        if args.restore:
+            await restore_all(conn)
+            return 0
+        wait_for_quiet(label="before preparing")
+        info = await conn.fetchrow(
+            """
+            SELECT (SELECT count(*) FROM customers) AS customers,
+                   (SELECT count(*) FROM customers WHERE owner_id IS NOT NULL
+                      AND deleted_at IS NULL) AS owned,
+                   pg_size_pretty(pg_table_size('customers')) AS heap,
+                   pg_size_pretty(pg_indexes_size('customers')) AS indexes,
+                   (SELECT count(*) FROM pg_indexes WHERE tablename = 'customers') AS n_indexes,
+                   current_setting('shared_buffers') AS shared_buffers,
+                   current_setting('synchronous_commit') AS sync_commit
+            """
+        )
+        print(
+            f"dataset: {info['customers']:,} customers ({info['owned']:,} owned; table "
+            f"{info['heap']}, {info['n_indexes']} indexes {info['indexes']}); shared_buffers "
+            f"{info['shared_buffers']}, synchronous_commit {info['sync_commit']}"
+        )
+        await prepare(conn, args)
+        results: dict[str, list[dict]] = {}
+
+        # ---------- 1 + 2: the job vs hand-written statements ----------
+        variants = [("job", None), ("UPDATE only", UPDATE_ONLY),
+                    ("UPDATE + events", UPDATE_EVENTS),
+                    ("UPDATE + all outputs", UPDATE_ALL)]  # fmt: skip
+        for r in range(args.rounds):
+            for name, statement in variants if r % 2 == 0 else variants[::-1]:
+                wait_for_quiet(label=f"before {name}")
+                before = loadavg()
+                watch = Intruders().__enter__()
+                if statement is None:
+                    t0 = time.perf_counter()
+                    out = run_job_blocking(args)
+                    outer = time.perf_counter() - t0
+                    moved = out["counts"]["recycled"]
+                    entry = {"wall_s": out["wall_s"], "recycle_s": out["recycle_s"],
+                             "rows": moved, "warned": out["counts"]["warned"],
+                             "batches": out["counts"]["batches"], "outer_s": outer,
+                             "batch_s_max": out["batch_s_max"]}  # fmt: skip
+                else:
+                    now = await conn.fetchval("SELECT now()")
+                    t0 = time.perf_counter()
+                    status = await conn.execute(statement, now)
+                    wall = time.perf_counter() - t0
+                    moved = await conn.fetchval(
+                        "SELECT count(*) FROM customers c JOIN bench_recycle_due d USING (id)"
+                        " WHERE c.pool_entry_kind = 'recycled' AND c.pooled_at = $1",
+                        now,
+                    )
+                    entry = {"wall_s": wall, "recycle_s": wall, "rows": moved, "warned": 0,
+                             "status": status}  # fmt: skip
+                watch.__exit__()
+                entry["load_before"], entry["load_after"] = before, loadavg()
+                entry["disturbed"] = bool(watch.seen)
+                if watch.seen:
+                    log(f"{name}: {watch.verdict()}")
+                entry["events"] = await conn.fetchval(
+                    "SELECT count(*) FROM ownership_events WHERE kind = 'recycled'"
+                    f" AND created_at >= (SELECT started_at FROM {META_TABLE})"
+                )
+                entry["feed"] = await conn.fetchval(
+                    "SELECT count(*) FROM feed_items WHERE subject_type = 'ownership'"
+                    " AND company_id = (SELECT company_id FROM companies LIMIT 1)"
+                    f" AND created_at >= (SELECT started_at FROM {META_TABLE})"
+                )
+                entry["hooks"] = await conn.fetchval(
+                    "SELECT count(*) FROM webhook_deliveries WHERE event_type = 'customer.recycled'"
+                )
+                entry["notes"] = await conn.fetchval(
+                    "SELECT count(*) FROM notifications WHERE kind = 'customer_recycled'"
+                    f" AND created_at >= (SELECT started_at FROM {META_TABLE})"
+                )
+                results.setdefault(name, []).append(entry)
+                log(
+                    f"round {r + 1}: {name}: {entry['wall_s']:.2f}s, {entry['rows']:,} recycled "
+                    f"(load {before} → {entry['load_after']})"
+                )
+                if entry["rows"] != args.due:
+                    log(f"WARNING: {name} recycled {entry['rows']:,}, expected {args.due:,}")
+                await restore(conn, "due")
+
+        # ---------- 3: owner=me over HTTP, idle and while the job runs ----------
+        server = Server("app.main:app", app_env(database_url, args.redis_url), "api")
+        server.start()
+        latency: dict[str, list[float]] = {"idle": [], "during": []}
+        during_job: dict = {}
+        try:
+            await server.wait_ready()
+            reps = await conn.fetch(
+                "SELECT id, email FROM users WHERE role = 'rep' AND email LIKE $1 ORDER BY email",
+                f"%@{DOMAIN}",
+            )
+            step = max(1, len(reps) // args.users)
+            users = [reps[i] for i in range(0, len(reps), step)][: args.users]
+            await clear_login_limits(args.redis_url)
+            tokens = await login(server.port, [u["email"] for u in users], args.password)
+            # warm-up
+            warm_until = time.perf_counter() + 3
+            await sample_owner_me(server.port, users, tokens,
+                                  lambda: time.perf_counter() > warm_until, [], "w")  # fmt: skip
+            wait_for_quiet(label="before owner=me idle")
+            idle_before = loadavg()
+            idle_until = time.perf_counter() + args.idle_seconds
+            with Intruders() as idle_watch:
+                await sample_owner_me(server.port, users, tokens,
+                                      lambda: time.perf_counter() > idle_until, latency["idle"],
+                                      "idle")  # fmt: skip
+            idle_after = loadavg()
+            wait_for_quiet(label="before owner=me during the job")
+            during_before = loadavg()
+            t0 = time.perf_counter()
+            child = await asyncio.create_subprocess_exec(
+                *job_command(args), cwd=REPO, env=job_env(args),
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+            waiter = asyncio.create_task(child.communicate())
+            with Intruders() as during_watch:
+                await sample_owner_me(server.port, users, tokens, waiter.done,
+                                      latency["during"], "during")  # fmt: skip
+            stdout, stderr = await waiter
+            outer = time.perf_counter() - t0
+            if child.returncode != 0:
+                raise SystemExit(f"the job failed:\n{stderr.decode()[-3000:]}")
+            during_job = json.loads(stdout.decode().strip().splitlines()[-1])
+            during_job["outer_s"] = outer
+            during_after = loadavg()
+        finally:
+            server.stop()
+        await restore(conn, "due")
+
+        # ---------- report ----------
+        print()
+        print(
+            f"== recycle: {args.due:,} due customers of {info['customers']:,}; "
+            f"{args.webhooks} webhook subscribed; {args.rounds} round(s), each figure below "
+            "from a freshly restored state (medians if several rounds)"
+        )
+        header = (
+            f"   {'variant':<22} {'wall s':>7} {'rows':>8} {'rows/s':>8} {'events':>7} "
+            f"{'feed':>7} {'hooks':>7} {'notif.':>7} {'÷ UPDATE':>9} {'÷ +events':>9} "
+            f"{'÷ +all':>7}  load before → after"
+        )
+        print(header)
+        print("   " + "-" * (len(header) - 3))
+
+        def med(name: str, key: str) -> float:
+            values = sorted(e[key] for e in results[name])
+            return values[len(values) // 2]
+
+        base = {k: med(k, "wall_s") for k in ("UPDATE only", "UPDATE + events",
+                                               "UPDATE + all outputs")}  # fmt: skip
+        rows_out = [
+            ("job: recycling part", "job", "recycle_s"),
+            ("job: whole run", "job", "wall_s"),
+            ("UPDATE only", "UPDATE only", "wall_s"),
+            ("UPDATE + events", "UPDATE + events", "wall_s"),
+            ("UPDATE + all outputs", "UPDATE + all outputs", "wall_s"),
+        ]
+        for label, name, key in rows_out:
+            wall = med(name, key)
+            e = results[name][len(results[name]) // 2]
+            rows = e["rows"]
+            print(
+                f"   {label:<22} {wall:>7.2f} {rows:>8,} {rows / wall:>8,.0f} {e['events']:>7,} "
+                f"{e['feed']:>7,} {e['hooks']:>7,} {e['notes']:>7,} "
+                f"{wall / base['UPDATE only']:>8.1f}× {wall / base['UPDATE + events']:>8.1f}× "
+                f"{wall / base['UPDATE + all outputs']:>6.1f}×  {e['load_before']} → "
+                f"{e['load_after']}"
+            )
+        disturbed = [f"{name} (round {i + 1})" for name, entries in results.items()
+                     for i, e in enumerate(entries) if e["disturbed"]]  # fmt: skip
+        print(
+            "   "
+            + ("DISTURBED by other processes: " + ", ".join(disturbed) if disturbed
+               else "undisturbed (no other benchmark process seen during any measurement)")
+        )  # fmt: skip
+        job = results["job"][len(results["job"]) // 2]
+        print(
+            f"   job details: {job['batches']} batches of {args.batch}; slowest batch "
+            f"{job['batch_s_max']:.2f}s; then the warning pass warned {job['warned']:,} "
+            f"customers in {job['wall_s'] - job['recycle_s']:.2f}s; child process incl. "
+            f"Python start-up {job['outer_s']:.2f}s"
+        )
+        recycle_s = med("job", "recycle_s")
+        wall_s = med("job", "wall_s")
+        ratio = recycle_s / base["UPDATE only"]
+        print(
+            f"   target: job (recycling part) {recycle_s:.1f}s = {ratio:.1f}× the hand-written "
+            f"UPDATE {'≤' if ratio <= 2 else '>'} 2× [{'met' if ratio <= 2 else 'MISSED'}]; "
+            f"vs UPDATE + events {recycle_s / base['UPDATE + events']:.1f}×, vs the same outputs "
+            f"in one statement {recycle_s / base['UPDATE + all outputs']:.1f}×; "
+            f"whole run {wall_s:.1f}s {'<' if wall_s < 60 else '≥'} 60 s "
+            f"[{'met' if wall_s < 60 else 'MISSED'}]"
+        )
+        print()
+        print(
+            f"== GET /v1/customers?owner=me&limit=20 over HTTP (one request in flight, "
+            f"{args.users} reps): idle for {args.idle_seconds:g}s vs while the job runs"
+        )
+        header = (
+            f"   {'when':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean':>7} {'max':>8}  load"
+        )
+        print(header)
+        print("   " + "-" * (len(header) - 3))
+        for key, label, loads in (
+            ("idle", "idle", f"{idle_before} → {idle_after}"),
+            ("during", f"during the job ({during_job['wall_s']:.1f}s)",
+             f"{during_before} → {during_after}"),
+        ):  # fmt: skip
+            n, p50, p99, mean, top = summary(latency[key])
+            print(
+                f"   {label:<34} {n:>6} {p50:>8.2f} {p99:>8.2f} {mean:>7.2f} {top:>8.1f}  {loads}"
+            )
+        print(f"   idle: {idle_watch.verdict()}")
+        print(f"   during: {during_watch.verdict()}")
+        p99_idle = summary(latency["idle"])[2]
+        p99_during = summary(latency["during"])[2]
+        r99 = p99_during / p99_idle
+        print(
+            f"   the job under this load: {during_job['wall_s']:.1f}s (recycling part "
+            f"{during_job['recycle_s']:.1f}s), {during_job['counts']['recycled']:,} recycled, "
+            f"{during_job['counts']['warned']:,} warned"
+        )
+        print(
+            f"   target: p99 during = {r99:.1f}× idle {'≤' if r99 <= 2 else '>'} 2× "
+            f"[{'met' if r99 <= 2 else 'MISSED'}]"
+        )
+        if args.explain:
+            import re
+
+            from workers.jobs.recycle import MOVE_DUE
+
+            move_due = re.sub(r":batch\b", "$2::int", re.sub(r":now\b", "$1", MOVE_DUE.text))
+            for title, statement, params in (
+                ("the hand-written UPDATE", UPDATE_ONLY, ()),
+                (f"one batch of the job (MOVE_DUE, batch {args.batch})", move_due, (args.batch,)),
+            ):
+                print(f"\n=== EXPLAIN (ANALYZE, BUFFERS) of {title} (rolled back)")
+                tr = conn.transaction()
+                await tr.start()
+                try:
+                    now = await conn.fetchval("SELECT now()")
+                    plan = await conn.fetch("EXPLAIN (ANALYZE, BUFFERS) " + statement, now, *params)
+                    print("\n".join(r[0] for r in plan))
+                finally:
+                    await tr.rollback()
+    finally:
+        if not args.restore and not args.run_job and not args.keep:
+            await restore_all(conn)
+        await conn.close()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--database-url", default="postgresql://postgres@127.0.0.1:5432/outfield_bench"
+    )
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/12")
+    parser.add_argument("--password", default="bench-password")
+    parser.add_argument("--due", type=int, default=100_000)
+    parser.add_argument("--batch", type=int, default=1000, help="the job's batch size")
+    parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--pause-ms",
+        type=float,
+        default=0,
+        help="experiment: sleep this long between the job's batches (0 = the job as shipped)",
+    )
+    parser.add_argument("--webhooks", type=int, default=1, choices=(0, 1))
+    parser.add_argument("--users", type=int, default=20, help="reps for owner=me")
+    parser.add_argument("--idle-seconds", type=float, default=20)
+    parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument(
+        "--warn-backlog",
+        action="store_true",
+        help="leave the dataset's never-sent advance warnings for the job (a one-off backlog)",
+    )
+    parser.add_argument("--explain", action="store_true", help="EXPLAIN the hand-written UPDATE")
+    parser.add_argument("--keep", action="store_true", help="leave the due state in place")
+    parser.add_argument("--restore", action="store_true", help="undo a dead run, then exit")
+    parser.add_argument("--run-job", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.database_url
+    os.environ["REDIS_URL"] = args.redis_url
+    os.environ["OUTFIELD_ENV"] = "development"
+    sys.path.insert(0, str(REPO))
+    if args.run_job:
+        return asyncio.run(run_job_child(args))
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(run(args))
+    return uvloop.run(run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
