@@ -5,13 +5,14 @@ that rolls back notifies nobody, and `dedupe_key` (unique per recipient) makes a
 job notify nobody twice.
 """
 
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,6 +96,35 @@ async def notify(
     )
 
 
+_MANY_COLUMNS = (
+    ("company_id", "uuid"),
+    ("user_id", "uuid"),
+    ("kind", "text"),
+    ("title", "text"),
+    ("body", "text"),
+    ("subject_type", "text"),
+    ("subject_id", "uuid"),
+    ("customer_id", "uuid"),
+    ("actor_id", "uuid"),
+    ("deep_link", "text"),
+    ("dedupe_key", "text"),
+    ("data", "text"),
+    ("push_state", "text"),
+)
+_INSERT_MANY = text(
+    "INSERT INTO notifications (id, "
+    + ", ".join(name for name, _ in _MANY_COLUMNS)
+    + ", push_after, created_at, updated_at)\n"
+    + "SELECT gen_random_uuid(), "
+    + ", ".join(f"u.{name}::jsonb" if name == "data" else f"u.{name}" for name, _ in _MANY_COLUMNS)
+    + ", :at, :at, :at\nFROM unnest("
+    + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _MANY_COLUMNS)
+    + ") AS u("
+    + ", ".join(name for name, _ in _MANY_COLUMNS)
+    + ")\nON CONFLICT (user_id, dedupe_key) DO NOTHING\nRETURNING id"
+)
+
+
 async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> int:
     """Many notifications in one INSERT (jobs); each dict: company_id, user_id, kind, params,
     dedupe_key and optionally subject_type, subject_id, customer_id, actor_id, deep_link."""
@@ -120,7 +150,7 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
         ).all()
     }
     at = now()
-    rows = []
+    columns: dict[str, list[Any]] = {name: [] for name, _ in _MANY_COLUMNS}
     for notice in notices:
         recipient = recipients.get(notice["user_id"])
         if recipient is None:
@@ -128,35 +158,27 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
         title, body = render(notice["kind"], recipient.locale, notice["params"])
         muted = notice["kind"] in (recipient.muted_kinds or [])
         quiet = in_quiet_hours(at, recipient.time_zone, recipient.quiet_start, recipient.quiet_end)
-        rows.append(
-            {
-                "id": uuid.uuid4(),
-                "company_id": notice["company_id"],
-                "user_id": recipient.id,
-                "kind": notice["kind"],
-                "title": title,
-                "body": body,
-                "subject_type": notice.get("subject_type"),
-                "subject_id": notice.get("subject_id"),
-                "customer_id": notice.get("customer_id"),
-                "actor_id": notice.get("actor_id"),
-                "deep_link": notice.get("deep_link"),
-                "dedupe_key": notice["dedupe_key"],
-                "data": _jsonable(notice["params"]),
-                "push_state": "suppressed" if (muted or quiet) else "pending",
-                "push_after": at,
-                "created_at": at,
-                "updated_at": at,
-            }
-        )
-    if not rows:
+        for name, value in (
+            ("company_id", notice["company_id"]),
+            ("user_id", recipient.id),
+            ("kind", notice["kind"]),
+            ("title", title),
+            ("body", body),
+            ("subject_type", notice.get("subject_type")),
+            ("subject_id", notice.get("subject_id")),
+            ("customer_id", notice.get("customer_id")),
+            ("actor_id", notice.get("actor_id")),
+            ("deep_link", notice.get("deep_link")),
+            ("dedupe_key", notice["dedupe_key"]),
+            ("data", json.dumps(_jsonable(notice["params"]), ensure_ascii=False)),
+            ("push_state", "suppressed" if (muted or quiet) else "pending"),
+        ):
+            columns[name].append(value)
+    if not columns["user_id"]:
         return 0
-    inserted = await session.execute(
-        insert(Notification)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["user_id", "dedupe_key"])
-        .returning(Notification.id)
-    )
+    # One statement of a fixed shape whatever the batch size (columns as arrays, unnest):
+    # prepared once per connection, where a multi-row VALUES would be compiled per call.
+    inserted = await session.execute(_INSERT_MANY, {**columns, "at": at})
     return len(inserted.all())
 
 
