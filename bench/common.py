@@ -204,8 +204,8 @@ class HTTP:
 class Server:
     """`python -m uvicorn <app>` on a free loopback port (the Dockerfile's command otherwise)."""
 
-    def __init__(self, app: str, env: dict[str, str], name: str) -> None:
-        self.app, self.env, self.name = app, env, name
+    def __init__(self, app: str, env: dict[str, str], name: str, workers: int = 1) -> None:
+        self.app, self.env, self.name, self.workers = app, env, name, workers
         self.port = free_port()
         self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115
             prefix=f"outfield-bench-{name}-", suffix=".log", delete=False
@@ -215,7 +215,7 @@ class Server:
     def start(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", self.app, "--host", "127.0.0.1", "--port",
-             str(self.port)],
+             str(self.port)] + (["--workers", str(self.workers)] if self.workers > 1 else []),
             cwd=REPO, env={**os.environ, **self.env}, stdout=subprocess.DEVNULL,
             stderr=self.log,
         )  # fmt: skip
@@ -239,6 +239,11 @@ class Server:
                 await asyncio.sleep(0.2)
         finally:
             await http.close()
+
+    def cpu_seconds(self) -> float:
+        """CPU used so far by the server: the process and (with --workers) its workers."""
+        assert self.process is not None
+        return cpu_seconds(self.process.pid) + children_cpu_seconds(self.process.pid)
 
     def stop(self, keep_log: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:

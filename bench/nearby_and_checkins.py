@@ -53,7 +53,6 @@ from bench.common import (
     check_head,
     children_cpu_seconds,
     clear_login_limits,
-    cpu_seconds,
     loadavg,
     log,
     login,
@@ -212,9 +211,9 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
         ]
 
     env = app_env(database_url, args.redis_url)
-    api = Server("app.main:app", env, "api")
-    bare = Server("bench.bare_checkin_app:app", env, "bare")
-    lean = Server("bench.lean_checkin_app:app", env, "lean") if args.lean else None
+    api = Server("app.main:app", env, "api", args.workers)
+    bare = Server("bench.bare_checkin_app:app", env, "bare", args.workers)
+    lean = Server("bench.lean_checkin_app:app", env, "lean", args.workers) if args.lean else None
     api.start()
     bare.start()
     if lean is not None:
@@ -461,10 +460,10 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
                     finally:
                         await conn.close()
 
-                cpu0 = (cpu_seconds(server.process.pid), children_cpu_seconds(postmaster or -1),
+                cpu0 = (server.cpu_seconds(), children_cpu_seconds(postmaster or -1),
                         time.process_time())  # fmt: skip
                 await asyncio.gather(*(client(k) for k in range(args.clients)))
-                cpu1 = (cpu_seconds(server.process.pid), children_cpu_seconds(postmaster or -1),
+                cpu1 = (server.cpu_seconds(), children_cpu_seconds(postmaster or -1),
                         time.process_time())  # fmt: skip
                 if record:
                     results["seconds"] += seconds
@@ -502,7 +501,8 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
             print(
                 f"== POST /v1/checkins — {args.clients} concurrent keep-alive clients, "
                 f"{args.duration:g}s per app in {args.rounds} alternating segments "
-                f"(+{args.post_warmup:g}s warm-up each), rotating over {len(post_users)} reps"
+                f"(+{args.post_warmup:g}s warm-up each), rotating over {len(post_users)} reps; "
+                f"uvicorn --workers {args.workers} for every server"
             )
             print(f"   load average before: {load_before}; after: {load_after}")
             print(f"   {post_watch.verdict()}")
@@ -530,8 +530,8 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
             for kind in kinds:
                 res = results[kind]
                 print(
-                    f"   {kind}: server process busy {res['cpu_server'] / res['seconds']:.0%} of "
-                    f"one core, postgres {res['cpu_pg'] / res['seconds']:.0%}, client "
+                    f"   {kind}: server busy {res['cpu_server'] / res['seconds']:.0%} "
+                    f"(100% = one core), postgres {res['cpu_pg'] / res['seconds']:.0%}, client "
                     f"{res['cpu_client'] / res['seconds']:.0%} (2 cores = 200%)"
                 )
             ratio = rates["api"] / rates["bare"] if rates["bare"] else 0.0
@@ -586,6 +586,9 @@ def main() -> int:
     parser.add_argument("--post-warmup", type=float, default=3, help="seconds per app")
     parser.add_argument("--post-users", type=int, default=40, help="reps the POSTs rotate over")
     parser.add_argument("--customers-per-rep", type=int, default=200)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="uvicorn --workers for every server (default 1)"
+    )
     parser.add_argument(
         "--lean",
         action="store_true",

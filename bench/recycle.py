@@ -149,6 +149,45 @@ WITH moved AS (
 
 UPDATE_EVENTS = MOVED_CTE + "SELECT count(*) FROM events"
 
+# The notifications notify_many writes for recycled customers (template customer_recycled of
+# app/notifications/templates.py per recipient locale; muted kinds and quiet hours in the
+# company's time zone → 'suppressed'), as a CTE over `moved` and `events`.
+NOTES_CTE = """, notes AS (
+    INSERT INTO notifications (id, company_id, user_id, kind, title, body, subject_type,
+                               subject_id, customer_id, actor_id, deep_link, dedupe_key, data,
+                               push_state, push_after, created_at, updated_at)
+    SELECT gen_random_uuid(), m.company_id, u.id, 'customer_recycled',
+           CASE WHEN u.locale = 'zh-CN' THEN '客户已回收到公海' ELSE 'Customer recycled' END,
+           CASE WHEN u.locale = 'zh-CN'
+                THEN '客户「' || m.name || '」已回收到公海：'
+                     || CASE m.reason WHEN 'no_followup' THEN '长期未跟进'
+                                      WHEN 'no_deal' THEN '长期未成交' ELSE '' END
+                ELSE m.name || ' went back to the pool: '
+                     || CASE m.reason WHEN 'no_followup' THEN 'no follow-up in time'
+                                      WHEN 'no_deal' THEN 'no deal in time' ELSE '' END
+           END,
+           'customer', m.id, m.id, NULL, 'outfield://customers/' || m.id,
+           'recycled:' || e.event_id,
+           jsonb_build_object('customer', m.name, 'reason', m.reason),
+           CASE WHEN 'customer_recycled' = ANY(coalesce(p.muted_kinds, '{}'))
+                  OR (p.quiet_start IS NOT NULL AND p.quiet_end IS NOT NULL
+                      AND p.quiet_start <> p.quiet_end
+                      AND CASE WHEN p.quiet_start < p.quiet_end
+                               THEN (:now AT TIME ZONE co.time_zone)::time >= p.quiet_start
+                                    AND (:now AT TIME ZONE co.time_zone)::time < p.quiet_end
+                               ELSE (:now AT TIME ZONE co.time_zone)::time >= p.quiet_start
+                                    OR (:now AT TIME ZONE co.time_zone)::time < p.quiet_end
+                          END)
+                THEN 'suppressed' ELSE 'pending' END,
+           :now, :now, :now
+    FROM moved m JOIN events e ON e.customer_id = m.id
+    JOIN users u ON u.id = m.owner_id AND u.is_active
+    JOIN companies co ON co.id = u.company_id
+    LEFT JOIN notification_preferences p ON p.user_id = u.id
+    ON CONFLICT (user_id, dedupe_key) DO NOTHING
+)
+"""
+
 # + feed items, webhook deliveries (as MOVE_DUE writes them) and the notifications
 # notify_many would write (templates of app/notifications/templates.py, rendered in SQL).
 UPDATE_ALL = (
@@ -180,31 +219,9 @@ UPDATE_ALL = (
     JOIN webhooks w ON w.company_id = m.company_id AND w.active AND w.deleted_at IS NULL
                    AND 'customer.recycled' = ANY(w.event_types)
     ON CONFLICT DO NOTHING
-), notes AS (
-    INSERT INTO notifications (id, company_id, user_id, kind, title, body, subject_type,
-                               subject_id, customer_id, actor_id, deep_link, dedupe_key, data,
-                               push_state, push_after, created_at, updated_at)
-    SELECT gen_random_uuid(), m.company_id, u.id, 'customer_recycled',
-           CASE WHEN u.locale = 'zh-CN' THEN '客户已回收到公海' ELSE 'Customer recycled' END,
-           CASE WHEN u.locale = 'zh-CN'
-                THEN '客户「' || m.name || '」已回收到公海：'
-                     || CASE m.reason WHEN 'no_followup' THEN '长期未跟进'
-                                      WHEN 'no_deal' THEN '长期未成交' ELSE '' END
-                ELSE m.name || ' went back to the pool: '
-                     || CASE m.reason WHEN 'no_followup' THEN 'no follow-up in time'
-                                      WHEN 'no_deal' THEN 'no deal in time' ELSE '' END
-           END,
-           'customer', m.id, m.id, NULL, 'outfield://customers/' || m.id,
-           'recycled:' || e.event_id,
-           jsonb_build_object('customer', m.name, 'reason', m.reason),
-           CASE WHEN 'customer_recycled' = ANY(coalesce(p.muted_kinds, '{}')) THEN 'suppressed'
-                ELSE 'pending' END,
-           $1, $1, $1
-    FROM moved m JOIN events e ON e.customer_id = m.id
-    JOIN users u ON u.id = m.owner_id AND u.is_active
-    LEFT JOIN notification_preferences p ON p.user_id = u.id
-    ON CONFLICT (user_id, dedupe_key) DO NOTHING
-)
+)"""
+    + NOTES_CTE.replace(":now", "$1")
+    + """
 SELECT count(*) FROM events"""
 )
 
@@ -212,13 +229,62 @@ SELECT count(*) FROM events"""
 # ---------- the job, in a child process ----------
 
 
+def patch_sql_notify() -> None:
+    """Experiment (a proposal): the batch's notifications rendered in the MOVE_DUE statement
+    itself (NOTES_CTE) instead of notify_many in Python — one statement per batch + COMMIT."""
+    from sqlalchemy import text
+
+    import workers.jobs.recycle as job
+
+    head, sep, _ = job.MOVE_DUE.text.rpartition(
+        "\nSELECT m.id, m.company_id, m.name, m.owner_id, m.reason, e.event_id"
+    )
+    assert sep, "MOVE_DUE changed: update bench/recycle.py"
+    statement = text(head + NOTES_CTE + "SELECT count(*) FROM events")
+
+    async def recycle_batch(session, at, batch=job.BATCH):  # noqa: ANN001, ANN202
+        moved = await session.scalar(statement, {"now": at, "batch": batch})
+        await session.commit()
+        return moved
+
+    job.recycle_batch = recycle_batch
+
+
 async def run_job_child(args: argparse.Namespace) -> int:
     """Run workers.jobs.recycle.recycle once and print its timings as one JSON line."""
+    from sqlalchemy import event
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from app.db import dispose_engine, get_engine
     from workers.jobs.recycle import BATCH, recycle
 
     async with get_engine().connect():  # open the pool's first connection outside the timing
         pass
+    # Where the time goes: database time per statement kind (cursor execute → result, i.e.
+    # the round trip), COMMITs; the rest is Python (SQLAlchemy compile, rendering, rows).
+    spent: dict[str, float] = {}
+    kinds = (("WITH due AS", "MOVE_DUE statement"), ("SELECT users.id", "recipients SELECT"),
+             ("INSERT INTO notifications", "notifications INSERT"),
+             ("WITH candidates", "WARN_DUE statement"))  # fmt: skip
+
+    def before(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        conn.info["bench_t0"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):  # noqa: ANN001
+        head = statement.lstrip()
+        kind = next((label for prefix, label in kinds if head.startswith(prefix)), "other SQL")
+        spent[kind] = spent.get(kind, 0.0) + time.perf_counter() - conn.info.pop("bench_t0")
+
+    event.listen(get_engine().sync_engine, "before_cursor_execute", before)
+    event.listen(get_engine().sync_engine, "after_cursor_execute", after)
+    original_commit = AsyncSession.commit
+
+    async def timed_commit(self: AsyncSession) -> None:
+        t0 = time.perf_counter()
+        await original_commit(self)
+        spent["COMMIT"] = spent.get("COMMIT", 0.0) + time.perf_counter() - t0
+
+    AsyncSession.commit = timed_commit  # type: ignore[method-assign] - instrumentation only
     marks: list[tuple[float, int]] = []
     started = time.perf_counter()
     recycling_done: list[float] = []
@@ -230,6 +296,8 @@ async def run_job_child(args: argparse.Namespace) -> int:
         elif args.pause_ms:
             await asyncio.sleep(args.pause_ms / 1000)  # an experiment, not the shipped job
 
+    if args.job_variant == "sql-notify":
+        patch_sql_notify()
     counts: dict[str, int] = {}
     await recycle(counts, batch=args.batch or BATCH, after_batch=after_batch)
     wall = time.perf_counter() - started
@@ -244,6 +312,7 @@ async def run_job_child(args: argparse.Namespace) -> int:
                 "batch_s_max": max(batch_times) if batch_times else 0.0,
                 "batch_s_first": batch_times[0] if batch_times else 0.0,
                 "batch_s_last_full": batch_times[-2] if len(batch_times) > 1 else 0.0,
+                "spent": spent,
             }
         ),
         flush=True,
@@ -255,7 +324,7 @@ def job_command(args: argparse.Namespace) -> list[str]:
     return [
         sys.executable, "-m", "bench.recycle", "--run-job", "--database-url",
         args.database_url, "--redis-url", args.redis_url, "--batch", str(args.batch),
-        "--pause-ms", str(args.pause_ms),
+        "--pause-ms", str(args.pause_ms), "--job-variant", args.job_variant,
     ]  # fmt: skip
 
 
@@ -438,6 +507,192 @@ async def sample_owner_me(
         await http.close()
 
 
+async def measure_owner_me(args: argparse.Namespace, conn, database_url: str) -> tuple:  # noqa: ANN001
+    """owner=me p50/p99 idle, then while the job runs (child process); restores afterwards."""
+    latency: dict[str, list[float]] = {"idle": [], "during": []}
+    during_job: dict = {}
+    server = Server("app.main:app", app_env(database_url, args.redis_url), "api")
+    server.start()
+    try:
+        await server.wait_ready()
+        reps = await conn.fetch(
+            "SELECT id, email FROM users WHERE role = 'rep' AND email LIKE $1 ORDER BY email",
+            f"%@{DOMAIN}",
+        )
+        step = max(1, len(reps) // args.users)
+        users = [reps[i] for i in range(0, len(reps), step)][: args.users]
+        await clear_login_limits(args.redis_url)
+        tokens = await login(server.port, [u["email"] for u in users], args.password)
+        # warm-up
+        warm_until = time.perf_counter() + 3
+        await sample_owner_me(server.port, users, tokens,
+                              lambda: time.perf_counter() > warm_until, [], "w")  # fmt: skip
+        wait_for_quiet(label="before owner=me idle")
+        idle_before = loadavg()
+        idle_until = time.perf_counter() + args.idle_seconds
+        with Intruders() as idle_watch:
+            await sample_owner_me(server.port, users, tokens,
+                                  lambda: time.perf_counter() > idle_until, latency["idle"],
+                                  "idle")  # fmt: skip
+        idle_after = loadavg()
+        wait_for_quiet(label="before owner=me during the job")
+        during_before = loadavg()
+        t0 = time.perf_counter()
+        child = await asyncio.create_subprocess_exec(
+            *job_command(args), cwd=REPO, env=job_env(args),
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        waiter = asyncio.create_task(child.communicate())
+        with Intruders() as during_watch:
+            await sample_owner_me(server.port, users, tokens, waiter.done,
+                                  latency["during"], "during")  # fmt: skip
+        stdout, stderr = await waiter
+        outer = time.perf_counter() - t0
+        if child.returncode != 0:
+            raise SystemExit(f"the job failed:\n{stderr.decode()[-3000:]}")
+        during_job = json.loads(stdout.decode().strip().splitlines()[-1])
+        during_job["outer_s"] = outer
+        during_after = loadavg()
+    finally:
+        server.stop()
+    await restore(conn, "due")
+
+    loads = {"idle": (idle_before, idle_after), "during": (during_before, during_after)}
+    verdicts = {"idle": idle_watch.verdict(), "during": during_watch.verdict()}
+    return latency, during_job, loads, verdicts
+
+
+def print_report(  # noqa: C901, PLR0912
+    args: argparse.Namespace,
+    info,  # noqa: ANN001
+    results: dict[str, list[dict]],
+    latency: dict[str, list[float]],
+    during_job: dict,
+    http: tuple | None,
+) -> None:
+    print()
+    print(
+        f"== recycle: {args.due:,} due customers of {info['customers']:,}; {args.webhooks} "
+        f"webhook subscribed; job batch {args.batch}"
+        + (f", {args.pause_ms:g} ms pause between batches (experiment)" if args.pause_ms else "")
+        + (
+            ", JOB VARIANT sql-notify (experiment: notifications inside MOVE_DUE)"
+            if args.job_variant != "shipped"
+            else ""
+        )
+        + f"; {args.rounds} round(s) from a freshly restored state each — every round listed "
+        "(* = another benchmark process ran meanwhile), ratios from the best undisturbed round"
+    )
+
+    def best(name: str, key: str) -> float:
+        clean = [e[key] for e in results[name] if not e["disturbed"]]
+        return min(clean or [e[key] for e in results[name]])
+
+    bases = [k for k in ("UPDATE only", "UPDATE + events", "UPDATE + all outputs") if k in results]
+    base = {k: best(k, "wall_s") for k in bases}
+    short = {"UPDATE only": "÷ UPDATE", "UPDATE + events": "÷ +events",
+             "UPDATE + all outputs": "÷ +all"}  # fmt: skip
+    header = (
+        f"   {'variant':<22} {'rounds (s)':<17} {'best s':>7} {'rows':>8} {'rows/s':>7} "
+        f"{'events':>7} {'feed':>7} {'hooks':>7} {'notif.':>7}"
+        + "".join(f" {short[k]:>9}" for k in bases)
+    )
+    print(header)
+    print("   " + "-" * (len(header) - 3))
+    rows_out = [
+        ("job: recycling part", "job", "recycle_s"),
+        ("job: whole run", "job", "wall_s"),
+        ("UPDATE only", "UPDATE only", "wall_s"),
+        ("UPDATE + events", "UPDATE + events", "wall_s"),
+        ("UPDATE + all outputs", "UPDATE + all outputs", "wall_s"),
+    ]
+    for label, name, key in rows_out:
+        if name not in results:
+            continue
+        wall = best(name, key)
+        e = min(results[name], key=lambda x: (x["disturbed"], x[key]))
+        rounds = " / ".join(f"{x[key]:.1f}{'*' if x['disturbed'] else ''}" for x in results[name])
+        print(
+            f"   {label:<22} {rounds:<17} {wall:>7.2f} {e['rows']:>8,} {e['rows'] / wall:>7,.0f} "
+            f"{e['events']:>7,} {e['feed']:>7,} {e['hooks']:>7,} {e['notes']:>7,}"
+            + "".join(f" {wall / base[k]:>8.1f}×" for k in bases)
+        )
+    for name, entries in results.items():
+        for i, e in enumerate(entries):
+            print(f"   load average {name}, round {i + 1}: {e['load_before']} → {e['load_after']}")
+    if "job" in results:
+        job = min(results["job"], key=lambda x: (x["disturbed"], x["wall_s"]))
+        print(
+            f"   job details (best round): {job['batches']} batches of {args.batch}; slowest "
+            f"batch {job['batch_s_max']:.2f}s; the warning pass warned {job['warned']:,} "
+            f"customers in {job['wall_s'] - job['recycle_s']:.2f}s; the child process incl. "
+            f"Python start-up {job['outer_s']:.2f}s"
+        )
+        spent = dict(job["spent"])
+        accounted = sum(spent.values())
+        spent["Python (compile, render, rows; the rest)"] = job["wall_s"] - accounted
+        print(
+            "   where the job's time went: "
+            + ", ".join(
+                f"{k} {v:.1f}s ({v / job['wall_s']:.0%})"
+                for k, v in sorted(spent.items(), key=lambda kv: -kv[1])
+            )
+        )
+        recycle_s = best("job", "recycle_s")
+        wall_s = best("job", "wall_s")
+        verdict = f"   target: job (recycling part) {recycle_s:.1f}s"
+        # "The same change" is everything the job writes: the customers, their ownership
+        # events, feed items, webhook deliveries and notifications — UPDATE + all outputs.
+        same = "UPDATE + all outputs" if "UPDATE + all outputs" in base else None
+        if same is not None:
+            ratio = recycle_s / base[same]
+            verdict += (
+                f" = {ratio:.2f}× one statement making the same change ({same}) "
+                f"{'≤' if ratio <= 2 else '>'} 2× [{'met' if ratio <= 2 else 'MISSED'}]"
+            )
+        for k in bases:
+            if k != same:
+                verdict += f"; {recycle_s / base[k]:.1f}× {k}"
+        verdict += (
+            f"; whole run {wall_s:.1f}s {'<' if wall_s < 60 else '≥'} 60 s "
+            f"[{'met' if wall_s < 60 else 'MISSED'}]"
+        )
+        print(verdict)
+    if http is None:
+        return
+    loads, verdicts = http
+    print()
+    print(
+        f"== GET /v1/customers?owner=me&limit=20 over HTTP (one request in flight, "
+        f"{args.users} reps): idle for {args.idle_seconds:g}s vs while the job runs"
+    )
+    header = f"   {'when':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean':>7} {'max':>8}  load"
+    print(header)
+    print("   " + "-" * (len(header) - 3))
+    for key, label in (
+        ("idle", "idle"),
+        ("during", f"during the job ({during_job['wall_s']:.1f}s)"),
+    ):
+        n, p50, p99, mean, top = summary(latency[key])
+        before, after = loads[key]
+        print(
+            f"   {label:<34} {n:>6} {p50:>8.2f} {p99:>8.2f} {mean:>7.2f} {top:>8.1f}  "
+            f"{before} → {after}"
+        )
+    print(f"   idle: {verdicts['idle']}")
+    print(f"   during: {verdicts['during']}")
+    r99 = summary(latency["during"])[2] / summary(latency["idle"])[2]
+    print(
+        f"   the job under this load: {during_job['wall_s']:.1f}s (recycling part "
+        f"{during_job['recycle_s']:.1f}s), {during_job['counts']['recycled']:,} recycled, "
+        f"{during_job['counts']['warned']:,} warned"
+    )
+    print(
+        f"   target: p99 during = {r99:.1f}× idle {'≤' if r99 <= 2 else '>'} 2× "
+        f"[{'met' if r99 <= 2 else 'MISSED'}]"
+    )
+
+
 async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a script
     import asyncpg
 
@@ -473,6 +728,10 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
         variants = [("job", None), ("UPDATE only", UPDATE_ONLY),
                     ("UPDATE + events", UPDATE_EVENTS),
                     ("UPDATE + all outputs", UPDATE_ALL)]  # fmt: skip
+        chosen = {"job": "job", "update": "UPDATE only", "events": "UPDATE + events",
+                  "all": "UPDATE + all outputs"}  # fmt: skip
+        wanted = {chosen[v] for v in args.variants}
+        variants = [v for v in variants if v[0] in wanted]
         for r in range(args.rounds):
             for name, statement in variants if r % 2 == 0 else variants[::-1]:
                 wait_for_quiet(label=f"before {name}")
@@ -486,7 +745,8 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
                     entry = {"wall_s": out["wall_s"], "recycle_s": out["recycle_s"],
                              "rows": moved, "warned": out["counts"]["warned"],
                              "batches": out["counts"]["batches"], "outer_s": outer,
-                             "batch_s_max": out["batch_s_max"]}  # fmt: skip
+                             "batch_s_max": out["batch_s_max"],
+                             "spent": out["spent"]}  # fmt: skip
                 else:
                     now = await conn.fetchval("SELECT now()")
                     t0 = time.perf_counter()
@@ -530,151 +790,14 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
                 await restore(conn, "due")
 
         # ---------- 3: owner=me over HTTP, idle and while the job runs ----------
-        server = Server("app.main:app", app_env(database_url, args.redis_url), "api")
-        server.start()
         latency: dict[str, list[float]] = {"idle": [], "during": []}
         during_job: dict = {}
-        try:
-            await server.wait_ready()
-            reps = await conn.fetch(
-                "SELECT id, email FROM users WHERE role = 'rep' AND email LIKE $1 ORDER BY email",
-                f"%@{DOMAIN}",
-            )
-            step = max(1, len(reps) // args.users)
-            users = [reps[i] for i in range(0, len(reps), step)][: args.users]
-            await clear_login_limits(args.redis_url)
-            tokens = await login(server.port, [u["email"] for u in users], args.password)
-            # warm-up
-            warm_until = time.perf_counter() + 3
-            await sample_owner_me(server.port, users, tokens,
-                                  lambda: time.perf_counter() > warm_until, [], "w")  # fmt: skip
-            wait_for_quiet(label="before owner=me idle")
-            idle_before = loadavg()
-            idle_until = time.perf_counter() + args.idle_seconds
-            with Intruders() as idle_watch:
-                await sample_owner_me(server.port, users, tokens,
-                                      lambda: time.perf_counter() > idle_until, latency["idle"],
-                                      "idle")  # fmt: skip
-            idle_after = loadavg()
-            wait_for_quiet(label="before owner=me during the job")
-            during_before = loadavg()
-            t0 = time.perf_counter()
-            child = await asyncio.create_subprocess_exec(
-                *job_command(args), cwd=REPO, env=job_env(args),
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-            waiter = asyncio.create_task(child.communicate())
-            with Intruders() as during_watch:
-                await sample_owner_me(server.port, users, tokens, waiter.done,
-                                      latency["during"], "during")  # fmt: skip
-            stdout, stderr = await waiter
-            outer = time.perf_counter() - t0
-            if child.returncode != 0:
-                raise SystemExit(f"the job failed:\n{stderr.decode()[-3000:]}")
-            during_job = json.loads(stdout.decode().strip().splitlines()[-1])
-            during_job["outer_s"] = outer
-            during_after = loadavg()
-        finally:
-            server.stop()
-        await restore(conn, "due")
-
+        if not args.no_http:
+            http_part = await measure_owner_me(args, conn, database_url)
+            latency, during_job, loads, verdicts = http_part
         # ---------- report ----------
-        print()
-        print(
-            f"== recycle: {args.due:,} due customers of {info['customers']:,}; "
-            f"{args.webhooks} webhook subscribed; {args.rounds} round(s), each figure below "
-            "from a freshly restored state (medians if several rounds)"
-        )
-        header = (
-            f"   {'variant':<22} {'wall s':>7} {'rows':>8} {'rows/s':>8} {'events':>7} "
-            f"{'feed':>7} {'hooks':>7} {'notif.':>7} {'÷ UPDATE':>9} {'÷ +events':>9} "
-            f"{'÷ +all':>7}  load before → after"
-        )
-        print(header)
-        print("   " + "-" * (len(header) - 3))
-
-        def med(name: str, key: str) -> float:
-            values = sorted(e[key] for e in results[name])
-            return values[len(values) // 2]
-
-        base = {k: med(k, "wall_s") for k in ("UPDATE only", "UPDATE + events",
-                                               "UPDATE + all outputs")}  # fmt: skip
-        rows_out = [
-            ("job: recycling part", "job", "recycle_s"),
-            ("job: whole run", "job", "wall_s"),
-            ("UPDATE only", "UPDATE only", "wall_s"),
-            ("UPDATE + events", "UPDATE + events", "wall_s"),
-            ("UPDATE + all outputs", "UPDATE + all outputs", "wall_s"),
-        ]
-        for label, name, key in rows_out:
-            wall = med(name, key)
-            e = results[name][len(results[name]) // 2]
-            rows = e["rows"]
-            print(
-                f"   {label:<22} {wall:>7.2f} {rows:>8,} {rows / wall:>8,.0f} {e['events']:>7,} "
-                f"{e['feed']:>7,} {e['hooks']:>7,} {e['notes']:>7,} "
-                f"{wall / base['UPDATE only']:>8.1f}× {wall / base['UPDATE + events']:>8.1f}× "
-                f"{wall / base['UPDATE + all outputs']:>6.1f}×  {e['load_before']} → "
-                f"{e['load_after']}"
-            )
-        disturbed = [f"{name} (round {i + 1})" for name, entries in results.items()
-                     for i, e in enumerate(entries) if e["disturbed"]]  # fmt: skip
-        print(
-            "   "
-            + ("DISTURBED by other processes: " + ", ".join(disturbed) if disturbed
-               else "undisturbed (no other benchmark process seen during any measurement)")
-        )  # fmt: skip
-        job = results["job"][len(results["job"]) // 2]
-        print(
-            f"   job details: {job['batches']} batches of {args.batch}; slowest batch "
-            f"{job['batch_s_max']:.2f}s; then the warning pass warned {job['warned']:,} "
-            f"customers in {job['wall_s'] - job['recycle_s']:.2f}s; child process incl. "
-            f"Python start-up {job['outer_s']:.2f}s"
-        )
-        recycle_s = med("job", "recycle_s")
-        wall_s = med("job", "wall_s")
-        ratio = recycle_s / base["UPDATE only"]
-        print(
-            f"   target: job (recycling part) {recycle_s:.1f}s = {ratio:.1f}× the hand-written "
-            f"UPDATE {'≤' if ratio <= 2 else '>'} 2× [{'met' if ratio <= 2 else 'MISSED'}]; "
-            f"vs UPDATE + events {recycle_s / base['UPDATE + events']:.1f}×, vs the same outputs "
-            f"in one statement {recycle_s / base['UPDATE + all outputs']:.1f}×; "
-            f"whole run {wall_s:.1f}s {'<' if wall_s < 60 else '≥'} 60 s "
-            f"[{'met' if wall_s < 60 else 'MISSED'}]"
-        )
-        print()
-        print(
-            f"== GET /v1/customers?owner=me&limit=20 over HTTP (one request in flight, "
-            f"{args.users} reps): idle for {args.idle_seconds:g}s vs while the job runs"
-        )
-        header = (
-            f"   {'when':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8} {'mean':>7} {'max':>8}  load"
-        )
-        print(header)
-        print("   " + "-" * (len(header) - 3))
-        for key, label, loads in (
-            ("idle", "idle", f"{idle_before} → {idle_after}"),
-            ("during", f"during the job ({during_job['wall_s']:.1f}s)",
-             f"{during_before} → {during_after}"),
-        ):  # fmt: skip
-            n, p50, p99, mean, top = summary(latency[key])
-            print(
-                f"   {label:<34} {n:>6} {p50:>8.2f} {p99:>8.2f} {mean:>7.2f} {top:>8.1f}  {loads}"
-            )
-        print(f"   idle: {idle_watch.verdict()}")
-        print(f"   during: {during_watch.verdict()}")
-        p99_idle = summary(latency["idle"])[2]
-        p99_during = summary(latency["during"])[2]
-        r99 = p99_during / p99_idle
-        print(
-            f"   the job under this load: {during_job['wall_s']:.1f}s (recycling part "
-            f"{during_job['recycle_s']:.1f}s), {during_job['counts']['recycled']:,} recycled, "
-            f"{during_job['counts']['warned']:,} warned"
-        )
-        print(
-            f"   target: p99 during = {r99:.1f}× idle {'≤' if r99 <= 2 else '>'} 2× "
-            f"[{'met' if r99 <= 2 else 'MISSED'}]"
-        )
+        print_report(args, info, results, latency, during_job,
+                     None if args.no_http else (loads, verdicts))  # fmt: skip
         if args.explain:
             import re
 
@@ -711,6 +834,20 @@ def main() -> int:
     parser.add_argument("--due", type=int, default=100_000)
     parser.add_argument("--batch", type=int, default=1000, help="the job's batch size")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["job", "update", "events", "all"],
+        choices=("job", "update", "events", "all"),
+        help="job; hand-written: update (UPDATE only), events (+ ownership events), all",
+    )
+    parser.add_argument("--no-http", action="store_true", help="skip the owner=me part")
+    parser.add_argument(
+        "--job-variant",
+        choices=("shipped", "sql-notify"),
+        default="shipped",
+        help="experiment: sql-notify = notifications rendered inside MOVE_DUE (a proposal)",
+    )
     parser.add_argument(
         "--pause-ms",
         type=float,
