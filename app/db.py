@@ -60,7 +60,12 @@ def get_engine() -> AsyncEngine:
             settings.async_database_url,
             pool_size=settings.db_pool_size,
             max_overflow=settings.db_pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it is one more round trip on every checkout (~0.15 ms a request).
+            # A connection found dead fails its statement, and SQLAlchemy then invalidates the
+            # whole pool, so after a database restart only the requests in flight fail;
+            # recycling bounds how long an idle connection can go stale.
+            pool_pre_ping=False,
+            pool_recycle=1800,
             echo=settings.db_echo,
         )
         _sessionmaker = async_sessionmaker(_engine, expire_on_commit=False)

@@ -59,22 +59,31 @@ async def current_principal(
         raise unauthorized("token_expired", "The access token has expired; refresh it.") from exc
     except jwt.InvalidTokenError as exc:
         raise unauthorized("invalid_token", "The access token is not valid.") from exc
-    row = (
+    # Columns, not the User entity: this runs on every request.
+    user = (
         await session.execute(
-            select(User, Department.path)
+            select(
+                User.id,
+                User.company_id,
+                User.role,
+                User.department_id,
+                Department.path,
+                User.locale,
+                User.is_active,
+                User.token_version,
+            )
             .outerjoin(Department, Department.id == User.department_id)
             .where(User.id == claims.user_id, User.company_id == claims.company_id)
         )
     ).first()
-    if row is None:
+    if user is None:
         raise unauthorized("invalid_token", "The access token is not valid.")
-    user, path = row
     if not user.is_active:
         raise unauthorized("user_deactivated", "This account has been deactivated.")
     if user.token_version != claims.token_version:
         raise unauthorized("token_revoked", "This token was revoked; sign in again.")
     principal = Principal(
-        user.id, user.company_id, user.role, user.department_id, path, user.locale
+        user.id, user.company_id, user.role, user.department_id, user.path, user.locale
     )
     request.state.principal = principal
     return principal

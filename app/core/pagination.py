@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from fastapi import Query
+from fastapi import Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 
@@ -23,6 +23,16 @@ class Page(BaseModel, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+def json_response(model: BaseModel, status_code: int = 200) -> Response:
+    """The model as JSON, serialised once by pydantic-core.
+
+    An endpoint that returns a Response is not validated again against its `response_model`
+    (which still documents it): for list endpoints that second pass and the dict → json.dumps
+    that follows it cost as much as building the page.
+    """
+    return Response(model.model_dump_json(), status_code, media_type="application/json")
 
 
 @dataclass(frozen=True)
@@ -55,11 +65,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         ) from exc
 
 
-def page_params(
+async def page_params(
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1–100)."),
     cursor: str | None = Query(None, description="`next_cursor` of the previous page."),
 ) -> PageParams:
-    """FastAPI dependency: validated limit and decoded cursor."""
+    """FastAPI dependency: validated limit and decoded cursor (async: a sync dependency
+    would be run in the thread pool on every request)."""
     return PageParams(limit=limit, after=decode_cursor(cursor) if cursor else None)
 
 

@@ -22,7 +22,7 @@ def _invalid(name: str, message: str) -> ProblemError:
     )
 
 
-def customer_filters(
+async def customer_filters(
     owner: str | None = Query(None, description="`me` or a user id."),
     industry: str | None = Query(None, max_length=100),
     size: str | None = Query(None, max_length=50),
@@ -74,7 +74,7 @@ def customer_filters(
     return filters
 
 
-def pool_filters(
+async def pool_filters(
     pool_id: uuid.UUID | None = Query(None),
     previous_owner: uuid.UUID | None = Query(None),
     recycled_since: datetime | None = Query(None, description="Recycled (not released) since."),

@@ -10,7 +10,7 @@ from app.auth.principal import Principal, current_principal, require_admin
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageParams, json_response, page_params
 from app.customers import ownership, pool_admin, service
 from app.customers.filters import customer_filters, pool_filters
 from app.customers.models import PoolSettings
@@ -59,12 +59,14 @@ async def list_pool_customers(
     crs: CRS = CRS_QUERY,
     principal: Principal = Depends(current_principal),
     session: AsyncSession = Depends(get_session),
-) -> Page[CustomerOut]:
+) -> Response:
     """Each shows why it is there: `pool_entry_kind`, `pool_reason`, `previous_owner_id`."""
     rows, next_cursor = await service.list_pool_customers(
         session, principal, params, filters | extra
     )
-    return Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+    return json_response(
+        Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+    )
 
 
 @router.post(

@@ -11,7 +11,7 @@ from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page, PageParams, json_response, page_params
 from app.customers import history, ownership, service
 from app.customers.filters import customer_filters
 from app.customers.models import Customer
@@ -89,10 +89,12 @@ async def list_customers(
     crs: CRS = CRS_QUERY,
     principal: Principal = Depends(current_principal),
     session: AsyncSession = Depends(get_session),
-) -> Page[CustomerOut]:
+) -> Response:
     """Visible customers, newest first: own, collaborating, the pool; managers add their subtree."""
     rows, next_cursor = await service.list_customers(session, principal, params, filters)
-    return Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+    return json_response(
+        Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+    )
 
 
 @router.post(
