@@ -2,13 +2,14 @@
 
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.clock import now
 from app.customers import rules
-from app.customers.models import Customer, Pool
-from app.customers.pools import pool_settings, recycle_rules
+from app.customers.models import Customer, Pool, PoolSettings
 
 
 async def record_followup_activity(
@@ -18,29 +19,53 @@ async def record_followup_activity(
     next_followup_at: datetime | None = None,
     *,
     set_next: bool = False,
-) -> Customer:
+) -> None:
     """Move the follow-up clock to `at` (never backwards) and recompute recycle_at (caller commits).
 
-    The customer row is locked, so a recycle run deciding about this customer at the
-    same moment either sees the follow-up or is seen by it.
+    One UPDATE: it locks the customer row, and every value is computed from the row it
+    locked (after waiting for a concurrent change, PostgreSQL re-reads that row), with the
+    rules of the customer's pool and the company's won exemption read in the same statement
+    — `rules.recycle_sql`, the SQL form of `rules.recycle_clock`. A recycle run deciding
+    about this customer at the same moment either sees the follow-up or is seen by it.
     """
-    customer = (
-        await session.execute(select(Customer).where(Customer.id == customer_id).with_for_update())
-    ).scalar_one()
-    if customer.last_followup_at is None or at > customer.last_followup_at:
-        customer.last_followup_at = at
-    if set_next:
-        customer.next_followup_at = next_followup_at
-    settings = await pool_settings(session, customer.company_id)
-    pool = await session.get(Pool, customer.pool_id)
-    clock = rules.recycle_clock(
-        owned=customer.owner_id is not None,
-        status=customer.status,
-        claimed_at=customer.claimed_at,
-        last_followup_at=customer.last_followup_at,
-        last_deal_at=customer.last_deal_at,
-        rules=recycle_rules(pool, settings),
+    table = Customer.__table__.c
+    last_followup_at = func.greatest(table.last_followup_at, at)
+    # recycle_sql reads `customer.c.<column>`: the row being updated, with the moved clock.
+    moved = SimpleNamespace(
+        c=SimpleNamespace(
+            owner_id=table.owner_id,
+            status=table.status,
+            claimed_at=table.claimed_at,
+            last_followup_at=last_followup_at,
+            last_deal_at=table.last_deal_at,
+        )
     )
-    customer.recycle_at, customer.recycle_reason = clock.recycle_at, clock.recycle_reason
-    customer.version += 1
-    return customer
+    pool = Pool.__table__.c
+    no_followup_days = select(pool.no_followup_days).where(pool.id == table.pool_id)
+    no_deal_days = select(pool.no_deal_days).where(pool.id == table.pool_id)
+    won_exempt = func.coalesce(
+        select(PoolSettings.__table__.c.won_exempt)
+        .where(PoolSettings.__table__.c.company_id == table.company_id)
+        .scalar_subquery(),
+        true(),  # the column's default, as pool_settings() would create it
+    )
+    recycle_at, reason = rules.recycle_sql(
+        moved, no_followup_days.scalar_subquery(), no_deal_days.scalar_subquery(), won_exempt
+    )
+    values = {
+        "last_followup_at": last_followup_at,
+        "recycle_at": recycle_at,
+        "recycle_reason": reason,
+        "version": table.version + 1,
+        "updated_at": now(),
+    }
+    if set_next:
+        values["next_followup_at"] = next_followup_at
+    # synchronize_session="fetch": a Customer already loaded in this session is refreshed
+    # from RETURNING, so nothing later in the request sees (or flushes) the old clock.
+    await session.execute(
+        update(Customer)
+        .where(Customer.id == customer_id)
+        .values(values)
+        .execution_options(synchronize_session="fetch")
+    )
