@@ -5,6 +5,7 @@ change. The caller commits; delivery (push, webhooks) happens after commit, in t
 """
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -82,6 +83,15 @@ async def _people_around(
     return customer, [uid for uid in [customer.owner_id, *collaborators] if uid is not None]
 
 
+@dataclass(frozen=True)
+class Around:
+    """What a publisher may already know about a record's customer (saves the lookups)."""
+
+    customer_name: str
+    people: list[uuid.UUID]  # owner and collaborators
+    actor_name: str
+
+
 async def record_added(
     session: AsyncSession,
     principal: Principal,
@@ -92,13 +102,16 @@ async def record_added(
     summary: dict[str, Any],
     event_type: str,
     created_at: datetime,
+    known: Around | None = None,
 ) -> None:
     """A follow-up or check-in: feed item, alert to the customer's people, webhook event."""
-    customer, people = await _people_around(session, customer_id)
-    actor = await _name(session, principal.user_id)
+    if known is None:
+        customer, people = await _people_around(session, customer_id)
+        known = Around(customer.name, people, await _name(session, principal.user_id))
+    actor, people = known.actor_name, known.people
     full = {
         "author": {"id": str(principal.user_id), "name": actor},
-        "customer": {"id": str(customer.id), "name": customer.name},
+        "customer": {"id": str(customer_id), "name": known.customer_name},
         **summary,
     }
     await publish_item(
@@ -107,7 +120,7 @@ async def record_added(
         kind=kind,
         subject_type=kind,
         subject_id=record_id,
-        customer_id=customer.id,
+        customer_id=customer_id,
         author_id=principal.user_id,
         summary=full,
         created_at=created_at,
@@ -117,11 +130,11 @@ async def record_added(
         company_id=principal.company_id,
         user_ids=people,
         kind="record_on_your_customer",
-        params={"actor": actor, "customer": customer.name, "record": kind},
+        params={"actor": actor, "customer": known.customer_name, "record": kind},
         dedupe_key=f"record:{kind}:{record_id}",
         subject_type=kind,
         subject_id=record_id,
-        customer_id=customer.id,
+        customer_id=customer_id,
         actor_id=principal.user_id,
         deep_link=f"outfield://{kind}s/{record_id}",
     )
@@ -131,7 +144,7 @@ async def record_added(
         event_type,
         {
             "id": str(record_id),
-            "customer_id": str(customer.id),
+            "customer_id": str(customer_id),
             "user_id": str(principal.user_id),
             **summary,
         },

@@ -1,12 +1,10 @@
 """Check-ins (签到): recorded where they happen, judged honestly, filed under the customer."""
 
 import uuid
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import DateTime, Select, exists, false, func, literal, select, true
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -14,44 +12,65 @@ from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
-from app.customers.access import load_customer
+from app.customers.access import customer_visibility
 from app.customers.activity import record_followup_activity
+from app.customers.models import Collaborator, Customer
 from app.feed import publish
 from app.fieldwork import files, rules
 from app.fieldwork.models import Checkin, StoredFile
 from app.fieldwork.schemas import CheckinCreate, CheckoutIn
 from app.fieldwork.visibility import record_visibility
-from app.org.models import Company
+from app.org.models import Company, User
 
 
-async def _previous(
-    session: AsyncSession, user_id: uuid.UUID, before: datetime
-) -> rules.PreviousCheckin | None:
-    row = (
-        await session.execute(
-            select(Checkin.latitude, Checkin.longitude, Checkin.client_recorded_at)
-            .where(Checkin.user_id == user_id, Checkin.client_recorded_at <= before)
-            .order_by(Checkin.client_recorded_at.desc())
-            .limit(1)
-        )
-    ).first()
-    return rules.PreviousCheckin(*row) if row else None
-
-
-async def _duplicate_position(
-    session: AsyncSession, company: Company, key: str, customer_id: uuid.UUID, recorded_at: datetime
-) -> bool:
-    """Identical coordinates as an earlier check-in at another customer or on another day."""
-    zone = ZoneInfo(company.time_zone)
-    local_day = recorded_at.astimezone(zone).date()
-    same_day = func.date(func.timezone(company.time_zone, Checkin.client_recorded_at)) == local_day
-    found = await session.scalar(
-        select(Checkin.id)
-        .where(Checkin.company_id == company.id, Checkin.position_key == key)
-        .where((Checkin.customer_id != customer_id) | ~same_day)
+def _context_query(principal: Principal, data: CheckinCreate, key: str) -> Select[Any]:
+    """Everything a check-in decides on, in one round trip: the customer (under the one
+    visibility rule, else no row), the company's time zone and thresholds, the caller's
+    previous check-in (impossible speed), whether the position repeats an earlier check-in
+    at another customer or on another local day, whether the client id is already taken, the
+    caller's name and the customer's collaborators (the feed item and the alert)."""
+    recorded_at = literal(data.client_recorded_at, DateTime(timezone=True))
+    previous = (
+        select(Checkin.latitude, Checkin.longitude, Checkin.client_recorded_at)
+        .where(Checkin.user_id == principal.user_id, Checkin.client_recorded_at <= recorded_at)
+        .order_by(Checkin.client_recorded_at.desc())
         .limit(1)
+        .lateral("previous")
     )
-    return found is not None
+    same_day = func.date(func.timezone(Company.time_zone, Checkin.client_recorded_at)) == func.date(
+        func.timezone(Company.time_zone, recorded_at)
+    )
+    duplicate_position = exists().where(
+        Checkin.company_id == principal.company_id,
+        Checkin.position_key == key,
+        (Checkin.customer_id != Customer.id) | ~same_day,
+    )
+    replayed = exists().where(Checkin.id == data.id) if data.id is not None else false()
+    return (
+        select(
+            Customer.id,
+            Customer.name,
+            Customer.latitude,
+            Customer.longitude,
+            Customer.owner_id,
+            Company.time_zone,
+            Company.settings,
+            previous.c.latitude.label("previous_latitude"),
+            previous.c.longitude.label("previous_longitude"),
+            previous.c.client_recorded_at.label("previous_recorded_at"),
+            duplicate_position.label("duplicate_position"),
+            replayed.label("replayed"),
+            select(User.name).where(User.id == principal.user_id).scalar_subquery().label("actor"),
+            select(func.array_agg(Collaborator.user_id))
+            .where(Collaborator.customer_id == Customer.id)
+            .scalar_subquery()
+            .label("collaborators"),
+        )
+        .select_from(Customer)
+        .join(Company, Company.id == Customer.company_id)
+        .outerjoin(previous, true())
+        .where(Customer.id == data.customer_id, customer_visibility(principal))
+    )
 
 
 async def _photos(
@@ -76,24 +95,36 @@ async def _photos(
 async def create_checkin(
     session: AsyncSession, principal: Principal, data: CheckinCreate
 ) -> tuple[Checkin, bool]:
-    """Record a check-in at a visible customer; flags are computed, never rejected."""
+    """Record a check-in at a visible customer; flags are computed, never rejected.
+
+    Round trips in the common case (no photos): the context read, the INSERT, the clock,
+    then the feed item, alert and webhook outbox of `publish.record_added`, and COMMIT.
+    """
     request_hash = client_ids.request_hash(data)
-    existing = await client_ids.replayed(
-        session,
-        Checkin,
-        data.id,
-        request_hash,
-        lambda row: row.company_id == principal.company_id and row.user_id == principal.user_id,
-    )
-    if existing is not None:
-        return existing, False
-    access = await load_customer(session, principal, data.customer_id)
-    customer = access.customer
-    company = await session.get(Company, principal.company_id)
-    limits = rules.CheckinThresholds.from_settings(company.settings)
-    received = now()
     latitude, longitude = data.location.wgs84()
     key = rules.position_key(latitude, longitude)
+    context = (await session.execute(_context_query(principal, data, key))).first()
+    if context is None or context.replayed:
+        # A retry answers as before, even for a customer the caller can no longer see.
+        existing = await client_ids.replayed(
+            session,
+            Checkin,
+            data.id,
+            request_hash,
+            lambda row: row.company_id == principal.company_id and row.user_id == principal.user_id,
+        )
+        if existing is not None:
+            return existing, False
+        raise not_found("customer")
+    limits = rules.CheckinThresholds.from_settings(context.settings)
+    received = now()
+    previous = (
+        rules.PreviousCheckin(
+            context.previous_latitude, context.previous_longitude, context.previous_recorded_at
+        )
+        if context.previous_recorded_at is not None
+        else None
+    )
     facts = rules.CheckinFacts(
         latitude=latitude,
         longitude=longitude,
@@ -102,12 +133,10 @@ async def create_checkin(
         received_at=received,
         offline=data.offline,
         mock_location=data.mock_location,
-        customer_latitude=customer.latitude,
-        customer_longitude=customer.longitude,
-        previous=await _previous(session, principal.user_id, data.client_recorded_at),
-        duplicate_position=await _duplicate_position(
-            session, company, key, customer.id, data.client_recorded_at
-        ),
+        customer_latitude=context.latitude,
+        customer_longitude=context.longitude,
+        previous=previous,
+        duplicate_position=context.duplicate_position,
         photos=await _photos(session, principal, data.photo_ids),
     )
     flags = rules.plausibility_flags(facts, limits)
@@ -117,7 +146,7 @@ async def create_checkin(
         id=data.id or uuid.uuid4(),
         company_id=principal.company_id,
         user_id=principal.user_id,
-        customer_id=customer.id,
+        customer_id=context.id,
         latitude=latitude,
         longitude=longitude,
         position_key=key,
@@ -133,27 +162,34 @@ async def create_checkin(
         distance_m=round(distance, 1) if distance is not None else None,
         flags=flags,
         counts_as_followup=counts,
+        checked_out_at=None,
+        duration_s=None,
         request_hash=request_hash,
         created_at=received,
     )
-    session.add(checkin)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+    # A Core INSERT (the object above is the response, never flushed): an id taken meanwhile
+    # is a conflict without a SAVEPOINT.
+    columns = {c.key: getattr(checkin, c.key) for c in Checkin.__table__.c if c.key != "location"}
+    inserted = await session.scalar(
+        insert(Checkin)
+        .values(columns)
+        .on_conflict_do_nothing(index_elements=["id"])
+        .returning(Checkin.id)
+    )
+    if inserted is None:
+        raise ProblemError(409, "id_conflict", "A record with this id already exists.")
     await files.attach_files(
         session, principal, data.photo_ids, "checkin", checkin.id, field="photo_ids"
     )
     if counts:
         # The visit happened at the phone's time, but never later than we heard of it.
-        await record_followup_activity(session, customer.id, min(data.client_recorded_at, received))
+        await record_followup_activity(session, context.id, min(data.client_recorded_at, received))
     await publish.record_added(
         session,
         principal,
         kind="checkin",
         record_id=checkin.id,
-        customer_id=customer.id,
+        customer_id=context.id,
         summary={
             "purpose": data.purpose,
             "distance_m": checkin.distance_m,
@@ -162,6 +198,11 @@ async def create_checkin(
         },
         event_type="checkin.created",
         created_at=received,
+        known=publish.Around(
+            customer_name=context.name,
+            people=[uid for uid in [context.owner_id, *(context.collaborators or [])] if uid],
+            actor_name=context.actor or "?",
+        ),
     )
     await session.commit()
     return checkin, True

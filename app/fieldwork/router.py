@@ -93,9 +93,11 @@ async def create_checkin(
 ) -> CheckinOut:
     """Location in any CRS (stored as WGS-84). Plausibility flags never reject a check-in."""
     checkin, created = await checkins.create_checkin(session, principal, body)
-    if not created:
+    if created:  # attached in the order given, once each: no need to read them back
+        photo_ids = list(dict.fromkeys(body.photo_ids))
+    else:
         response.status_code = 200
-    photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
+        photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
     return checkin_out(checkin, photo_ids, crs)
 
 
