@@ -2,34 +2,26 @@
 
 import uuid
 from datetime import datetime
+from functools import lru_cache
 from types import SimpleNamespace
 
-from sqlalchemy import func, select, true, update
+from sqlalchemy import DateTime, Update, Uuid, bindparam, func, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import now
 from app.customers import rules
 from app.customers.models import Customer, Pool, PoolSettings
 
+AWARE = DateTime(timezone=True)
 
-async def record_followup_activity(
-    session: AsyncSession,
-    customer_id: uuid.UUID,
-    at: datetime,
-    next_followup_at: datetime | None = None,
-    *,
-    set_next: bool = False,
-) -> None:
-    """Move the follow-up clock to `at` (never backwards) and recompute recycle_at (caller commits).
 
-    One UPDATE: it locks the customer row, and every value is computed from the row it
-    locked (after waiting for a concurrent change, PostgreSQL re-reads that row), with the
-    rules of the customer's pool and the company's won exemption read in the same statement
-    — `rules.recycle_sql`, the SQL form of `rules.recycle_clock`. A recycle run deciding
-    about this customer at the same moment either sees the follow-up or is seen by it.
-    """
+@lru_cache(maxsize=2)
+def _clock_statement(set_next: bool) -> Update:
+    """The UPDATE of `record_followup_activity`, built once (it is on every follow-up and
+    check-in; building it costs more than running it). Parameters: customer_id, at,
+    updated_at and, with `set_next`, next_followup_at."""
     table = Customer.__table__.c
-    last_followup_at = func.greatest(table.last_followup_at, at)
+    last_followup_at = func.greatest(table.last_followup_at, bindparam("at", type_=AWARE))
     # recycle_sql reads `customer.c.<column>`: the row being updated, with the moved clock.
     moved = SimpleNamespace(
         c=SimpleNamespace(
@@ -57,15 +49,37 @@ async def record_followup_activity(
         "recycle_at": recycle_at,
         "recycle_reason": reason,
         "version": table.version + 1,
-        "updated_at": now(),
+        "updated_at": bindparam("updated_at", type_=AWARE),
     }
     if set_next:
-        values["next_followup_at"] = next_followup_at
+        values["next_followup_at"] = bindparam("next_followup_at", type_=AWARE)
     # synchronize_session="fetch": a Customer already loaded in this session is refreshed
     # from RETURNING, so nothing later in the request sees (or flushes) the old clock.
-    await session.execute(
+    return (
         update(Customer)
-        .where(Customer.id == customer_id)
+        .where(Customer.id == bindparam("customer_id", type_=Uuid()))
         .values(values)
         .execution_options(synchronize_session="fetch")
     )
+
+
+async def record_followup_activity(
+    session: AsyncSession,
+    customer_id: uuid.UUID,
+    at: datetime,
+    next_followup_at: datetime | None = None,
+    *,
+    set_next: bool = False,
+) -> None:
+    """Move the follow-up clock to `at` (never backwards) and recompute recycle_at (caller commits).
+
+    One UPDATE: it locks the customer row, and every value is computed from the row it
+    locked (after waiting for a concurrent change, PostgreSQL re-reads that row), with the
+    rules of the customer's pool and the company's won exemption read in the same statement
+    — `rules.recycle_sql`, the SQL form of `rules.recycle_clock`. A recycle run deciding
+    about this customer at the same moment either sees the follow-up or is seen by it.
+    """
+    params = {"customer_id": customer_id, "at": at, "updated_at": now()}
+    if set_next:
+        params["next_followup_at"] = next_followup_at
+    await session.execute(_clock_statement(set_next), params)

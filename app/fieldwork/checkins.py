@@ -1,9 +1,22 @@
 """Check-ins (签到): recorded where they happen, judged honestly, filed under the customer."""
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Select, exists, false, func, literal, select, true
+from sqlalchemy import (
+    DateTime,
+    Row,
+    Select,
+    String,
+    Uuid,
+    bindparam,
+    exists,
+    false,
+    func,
+    select,
+    true,
+)
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,16 +36,30 @@ from app.fieldwork.visibility import record_visibility
 from app.org.models import Company, User
 
 
-def _context_query(principal: Principal, data: CheckinCreate, key: str) -> Select[Any]:
+@lru_cache(maxsize=256)
+def _context_statement(role: str, department_path: str | None, with_id: bool) -> Select[Any]:
     """Everything a check-in decides on, in one round trip: the customer (under the one
     visibility rule, else no row), the company's time zone and thresholds, the caller's
     previous check-in (impossible speed), whether the position repeats an earlier check-in
     at another customer or on another local day, whether the client id is already taken, the
-    caller's name and the customer's collaborators (the feed item and the alert)."""
-    recorded_at = literal(data.client_recorded_at, DateTime(timezone=True))
+    caller's name and the customer's collaborators (the feed item and the alert).
+
+    Built once per shape (building it costs more than running it): the caller's ids are
+    parameters (user_id, company_id), the role and department path shape the visibility
+    rule; also customer_id, position_key, recorded_at and, `with_id`, checkin_id.
+    """
+    caller = Principal(
+        user_id=bindparam("user_id", type_=Uuid()),  # type: ignore[arg-type] - a parameter
+        company_id=bindparam("company_id", type_=Uuid()),  # type: ignore[arg-type]
+        role=role,
+        department_id=None,
+        department_path=department_path,
+        locale="en",
+    )
+    recorded_at = bindparam("recorded_at", type_=DateTime(timezone=True))
     previous = (
         select(Checkin.latitude, Checkin.longitude, Checkin.client_recorded_at)
-        .where(Checkin.user_id == principal.user_id, Checkin.client_recorded_at <= recorded_at)
+        .where(Checkin.user_id == caller.user_id, Checkin.client_recorded_at <= recorded_at)
         .order_by(Checkin.client_recorded_at.desc())
         .limit(1)
         .lateral("previous")
@@ -41,11 +68,13 @@ def _context_query(principal: Principal, data: CheckinCreate, key: str) -> Selec
         func.timezone(Company.time_zone, recorded_at)
     )
     duplicate_position = exists().where(
-        Checkin.company_id == principal.company_id,
-        Checkin.position_key == key,
+        Checkin.company_id == caller.company_id,
+        Checkin.position_key == bindparam("position_key", type_=String()),
         (Checkin.customer_id != Customer.id) | ~same_day,
     )
-    replayed = exists().where(Checkin.id == data.id) if data.id is not None else false()
+    replayed = (
+        exists().where(Checkin.id == bindparam("checkin_id", type_=Uuid())) if with_id else false()
+    )
     return (
         select(
             Customer.id,
@@ -60,7 +89,7 @@ def _context_query(principal: Principal, data: CheckinCreate, key: str) -> Selec
             previous.c.client_recorded_at.label("previous_recorded_at"),
             duplicate_position.label("duplicate_position"),
             replayed.label("replayed"),
-            select(User.name).where(User.id == principal.user_id).scalar_subquery().label("actor"),
+            select(User.name).where(User.id == caller.user_id).scalar_subquery().label("actor"),
             select(func.array_agg(Collaborator.user_id))
             .where(Collaborator.customer_id == Customer.id)
             .scalar_subquery()
@@ -69,8 +98,25 @@ def _context_query(principal: Principal, data: CheckinCreate, key: str) -> Selec
         .select_from(Customer)
         .join(Company, Company.id == Customer.company_id)
         .outerjoin(previous, true())
-        .where(Customer.id == data.customer_id, customer_visibility(principal))
+        .where(Customer.id == bindparam("customer_id", type_=Uuid()), customer_visibility(caller))
     )
+
+
+async def _context(
+    session: AsyncSession, principal: Principal, data: CheckinCreate, key: str
+) -> Row[Any] | None:
+    path = principal.department_path if principal.is_manager else None
+    statement = _context_statement(principal.role, path, data.id is not None)
+    params = {
+        "user_id": principal.user_id,
+        "company_id": principal.company_id,
+        "customer_id": data.customer_id,
+        "position_key": key,
+        "recorded_at": data.client_recorded_at,
+    }
+    if data.id is not None:
+        params["checkin_id"] = data.id
+    return (await session.execute(statement, params)).first()
 
 
 async def _photos(
@@ -103,7 +149,7 @@ async def create_checkin(
     request_hash = client_ids.request_hash(data)
     latitude, longitude = data.location.wgs84()
     key = rules.position_key(latitude, longitude)
-    context = (await session.execute(_context_query(principal, data, key))).first()
+    context = await _context(session, principal, data, key)
     if context is None or context.replayed:
         # A retry answers as before, even for a customer the caller can no longer see.
         existing = await client_ids.replayed(
