@@ -6,7 +6,7 @@ from dataclasses import dataclass
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy import select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.tokens import decode_access_token
@@ -38,6 +38,26 @@ class Principal:
         return self.role == "manager"
 
 
+# The caller lookup runs on every request: columns, not the User entity, built once.
+_CALLER = (
+    select(
+        User.id,
+        User.company_id,
+        User.role,
+        User.department_id,
+        Department.path,
+        User.locale,
+        User.is_active,
+        User.token_version,
+    )
+    .outerjoin(Department, Department.id == User.department_id)
+    .where(
+        User.id == bindparam("user_id", type_=Uuid()),
+        User.company_id == bindparam("company_id", type_=Uuid()),
+    )
+)
+
+
 def unauthorized(code: str, detail: str) -> ProblemError:
     """401 with the challenge header OAuth2 clients expect."""
     return ProblemError(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
@@ -59,22 +79,8 @@ async def current_principal(
         raise unauthorized("token_expired", "The access token has expired; refresh it.") from exc
     except jwt.InvalidTokenError as exc:
         raise unauthorized("invalid_token", "The access token is not valid.") from exc
-    # Columns, not the User entity: this runs on every request.
     user = (
-        await session.execute(
-            select(
-                User.id,
-                User.company_id,
-                User.role,
-                User.department_id,
-                Department.path,
-                User.locale,
-                User.is_active,
-                User.token_version,
-            )
-            .outerjoin(Department, Department.id == User.department_id)
-            .where(User.id == claims.user_id, User.company_id == claims.company_id)
-        )
+        await session.execute(_CALLER, {"user_id": claims.user_id, "company_id": claims.company_id})
     ).first()
     if user is None:
         raise unauthorized("invalid_token", "The access token is not valid.")

@@ -29,6 +29,14 @@ def excerpt(text: str | None) -> str:
     return text if len(text) <= EXCERPT else text[: EXCERPT - 1] + "…"
 
 
+# Built once (on every record's path); the values come as parameters.
+_INSERT_ITEM = (
+    insert(FeedItem.__table__)
+    .on_conflict_do_nothing(index_elements=["subject_type", "subject_id"])
+    .returning(FeedItem.__table__.c.id)
+)
+
+
 async def publish_item(
     session: AsyncSession,
     *,
@@ -43,22 +51,20 @@ async def publish_item(
 ) -> uuid.UUID | None:
     """Add the feed item of a record, once; returns its id when new."""
     return await session.scalar(
-        insert(FeedItem)
-        .values(
-            id=uuid.uuid4(),
-            company_id=company_id,
-            kind=kind,
-            subject_type=subject_type,
-            subject_id=subject_id,
-            customer_id=customer_id,
-            author_id=author_id,
-            summary=summary,
-            like_count=0,
-            comment_count=0,
-            created_at=created_at or now(),
-        )
-        .on_conflict_do_nothing(index_elements=["subject_type", "subject_id"])
-        .returning(FeedItem.id)
+        _INSERT_ITEM,
+        {
+            "id": uuid.uuid4(),
+            "company_id": company_id,
+            "kind": kind,
+            "subject_type": subject_type,
+            "subject_id": subject_id,
+            "customer_id": customer_id,
+            "author_id": author_id,
+            "summary": summary,
+            "like_count": 0,
+            "comment_count": 0,
+            "created_at": created_at or now(),
+        },
     )
 
 

@@ -138,6 +138,13 @@ async def _photos(
     )
 
 
+_INSERT_CHECKIN = (
+    insert(Checkin.__table__)
+    .on_conflict_do_nothing(index_elements=["id"])
+    .returning(Checkin.__table__.c.id)
+)
+
+
 async def create_checkin(
     session: AsyncSession, principal: Principal, data: CheckinCreate
 ) -> tuple[Checkin, bool]:
@@ -216,12 +223,7 @@ async def create_checkin(
     # A Core INSERT (the object above is the response, never flushed): an id taken meanwhile
     # is a conflict without a SAVEPOINT.
     columns = {c.key: getattr(checkin, c.key) for c in Checkin.__table__.c if c.key != "location"}
-    inserted = await session.scalar(
-        insert(Checkin)
-        .values(columns)
-        .on_conflict_do_nothing(index_elements=["id"])
-        .returning(Checkin.id)
-    )
+    inserted = await session.scalar(_INSERT_CHECKIN, columns)
     if inserted is None:
         raise ProblemError(409, "id_conflict", "A record with this id already exists.")
     await files.attach_files(

@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import ARRAY, Uuid, any_, bindparam, case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -125,6 +125,22 @@ _INSERT_MANY = text(
 )
 
 
+# Built once: who receives, in which language, muted kinds and quiet hours.
+_RECIPIENTS = (
+    select(
+        User.id,
+        User.locale,
+        NotificationPreference.muted_kinds,
+        NotificationPreference.quiet_start,
+        NotificationPreference.quiet_end,
+        Company.time_zone,
+    )
+    .join(Company, Company.id == User.company_id)
+    .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
+    .where(User.id == any_(bindparam("user_ids", type_=ARRAY(Uuid()))), User.is_active.is_(True))
+)
+
+
 async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> int:
     """Many notifications in one INSERT (jobs); each dict: company_id, user_id, kind, params,
     dedupe_key and optionally subject_type, subject_id, customer_id, actor_id, deep_link."""
@@ -132,22 +148,7 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
         return 0
     user_ids = {n["user_id"] for n in notices}
     recipients = {
-        r.id: r
-        for r in (
-            await session.execute(
-                select(
-                    User.id,
-                    User.locale,
-                    NotificationPreference.muted_kinds,
-                    NotificationPreference.quiet_start,
-                    NotificationPreference.quiet_end,
-                    Company.time_zone,
-                )
-                .join(Company, Company.id == User.company_id)
-                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-                .where(User.id.in_(user_ids), User.is_active.is_(True))
-            )
-        ).all()
+        r.id: r for r in (await session.execute(_RECIPIENTS, {"user_ids": list(user_ids)})).all()
     }
     at = now()
     columns: dict[str, list[Any]] = {name: [] for name, _ in _MANY_COLUMNS}

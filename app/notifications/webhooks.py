@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 from pydantic_core import to_jsonable_python
-from sqlalchemy import DateTime, String, Uuid, any_, func, literal, select
+from sqlalchemy import DateTime, String, Uuid, any_, bindparam, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -258,6 +258,48 @@ async def send_test_event(
     return delivery
 
 
+def _enqueue_statement():  # noqa: ANN202 - an INSERT … SELECT
+    """One pending delivery per subscribed webhook (built once; parameters: company_id,
+    event_id, event_type, payload, at)."""
+    event_type = bindparam("event_type", type_=String())
+    at = bindparam("at", type_=DateTime(timezone=True))
+    subscribed = select(
+        func.gen_random_uuid(),
+        Webhook.company_id,
+        Webhook.id,
+        bindparam("event_id", type_=Uuid()),
+        event_type,
+        bindparam("payload", type_=JSONB()),
+        literal("pending", String()),
+        literal(0),
+        at,
+        at,
+    ).where(
+        Webhook.company_id == bindparam("company_id", type_=Uuid()),
+        Webhook.active.is_(True),
+        Webhook.deleted_at.is_(None),
+        event_type == any_(Webhook.event_types),
+    )
+    columns = [
+        "id",
+        "company_id",
+        "webhook_id",
+        "event_id",
+        "event_type",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "created_at",
+    ]
+    return (
+        insert(WebhookDelivery.__table__).from_select(columns, subscribed).on_conflict_do_nothing()
+    )
+
+
+_ENQUEUE = _enqueue_statement()
+
+
 async def enqueue_event(
     session: AsyncSession,
     company_id: uuid.UUID,
@@ -273,36 +315,14 @@ async def enqueue_event(
     at = now()
     event_id = event_id or uuid.uuid4()
     payload = event_payload(event_id, event_type, company_id, subject, occurred_at or at)
-    subscribed = select(
-        func.gen_random_uuid(),
-        Webhook.company_id,
-        Webhook.id,
-        literal(event_id, Uuid()),
-        literal(event_type, String()),
-        literal(payload, JSONB()),
-        literal("pending", String()),
-        literal(0),
-        literal(at, DateTime(timezone=True)),
-        literal(at, DateTime(timezone=True)),
-    ).where(
-        Webhook.company_id == company_id,
-        Webhook.active.is_(True),
-        Webhook.deleted_at.is_(None),
-        literal(event_type, String()) == any_(Webhook.event_types),
-    )
-    columns = [
-        "id",
-        "company_id",
-        "webhook_id",
-        "event_id",
-        "event_type",
-        "payload",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "created_at",
-    ]
     result = await session.execute(
-        insert(WebhookDelivery).from_select(columns, subscribed).on_conflict_do_nothing()
+        _ENQUEUE,
+        {
+            "company_id": company_id,
+            "event_id": event_id,
+            "event_type": event_type,
+            "payload": payload,
+            "at": at,
+        },
     )
     return result.rowcount
