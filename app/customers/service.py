@@ -249,13 +249,14 @@ def filtered(stmt: Select[Any], filters: dict[str, Any], principal: Principal) -
 # Lists read plain rows (Core), not ORM instances: identity map and instance state cost more
 # than the query itself on a 20-row page. The generated geography columns are left out.
 LIST_COLUMNS = tuple(column for column in Customer.__table__.c if column.key != "location")
+LIST_BASE = select(*LIST_COLUMNS)  # built once; .where() makes a copy
 
 
 async def list_customers(
     session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
 ) -> tuple[list[Row[Any]], str | None]:
     """Visible customers, newest first, filtered (plain rows with the Customer attributes)."""
-    stmt = filtered(select(*LIST_COLUMNS).where(customer_visibility(principal)), filters, principal)
+    stmt = filtered(LIST_BASE.where(customer_visibility(principal)), filters, principal)
     rows = list(
         (await session.execute(paginate(stmt, Customer.created_at, Customer.id, params))).all()
     )
@@ -266,7 +267,7 @@ async def list_pool_customers(
     session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
 ) -> tuple[list[Row[Any]], str | None]:
     """Customers in the pools, newest first, filtered (plain rows, as list_customers)."""
-    stmt = select(*LIST_COLUMNS).where(customer_visibility(principal), Customer.owner_id.is_(None))
+    stmt = LIST_BASE.where(customer_visibility(principal), Customer.owner_id.is_(None))
     stmt = filtered(stmt, filters, principal)
     rows = list(
         (await session.execute(paginate(stmt, Customer.created_at, Customer.id, params))).all()
