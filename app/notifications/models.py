@@ -51,7 +51,8 @@ class Notification(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     read_at: Mapped[datetime | None]
     # pending → sending (leased by a worker) → sent | no_devices | failed | dead, or back to
-    # pending with a later push_after; suppressed (muted or quiet hours) is never pushed.
+    # pending with a later push_after (also: created in quiet hours → their end); suppressed
+    # (a muted kind) is never pushed.
     push_state: Mapped[str] = mapped_column(String(16), server_default="pending")
     push_after: Mapped[datetime | None]
     pushed_at: Mapped[datetime | None]

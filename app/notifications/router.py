@@ -108,7 +108,8 @@ async def put_preferences(
     principal: Principal = Depends(current_principal),
     session: AsyncSession = Depends(get_session),
 ) -> Preferences:
-    """Muted kinds and quiet hours are never pushed; the inbox still fills."""
+    """Muted kinds are never pushed; during quiet hours pushes wait until they end. The inbox
+    always fills."""
     preference = await service.put_preferences(
         session, principal, body.muted_kinds, body.quiet_start, body.quiet_end
     )

@@ -8,7 +8,7 @@ job notify nobody twice.
 import json
 import uuid
 from collections.abc import Iterable
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -36,6 +36,24 @@ def in_quiet_hours(at: datetime, time_zone: str, start: time | None, end: time |
     if start < end:
         return start <= local < end
     return local >= start or local < end
+
+
+def quiet_until(
+    at: datetime, time_zone: str, start: time | None, end: time | None
+) -> datetime | None:
+    """When the quiet window that `at` falls in ends (UTC); None outside quiet hours.
+
+    A push is deferred to then, not dropped: quiet hours are "do not disturb", the reminder
+    still matters in the morning."""
+    if not in_quiet_hours(at, time_zone, start, end):
+        return None
+    assert end is not None
+    zone = ZoneInfo(time_zone)
+    local = at.astimezone(zone)
+    ends = datetime.combine(local.date(), end, tzinfo=zone)
+    if ends <= local:
+        ends = datetime.combine(local.date() + timedelta(days=1), end, tzinfo=zone)
+    return ends.astimezone(UTC)
 
 
 async def _recipients(
@@ -110,14 +128,15 @@ _MANY_COLUMNS = (
     ("dedupe_key", "text"),
     ("data", "text"),
     ("push_state", "text"),
+    ("push_after", "timestamptz"),
 )
 _INSERT_MANY = text(
     "INSERT INTO notifications (id, "
     + ", ".join(name for name, _ in _MANY_COLUMNS)
-    + ", push_after, created_at, updated_at)\n"
+    + ", created_at, updated_at)\n"
     + "SELECT gen_random_uuid(), "
     + ", ".join(f"u.{name}::jsonb" if name == "data" else f"u.{name}" for name, _ in _MANY_COLUMNS)
-    + ", :at, :at, :at\nFROM unnest("
+    + ", :at, :at\nFROM unnest("
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _MANY_COLUMNS)
     + ") AS u("
     + ", ".join(name for name, _ in _MANY_COLUMNS)
@@ -158,7 +177,7 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
             continue
         title, body = render(notice["kind"], recipient.locale, notice["params"])
         muted = notice["kind"] in (recipient.muted_kinds or [])
-        quiet = in_quiet_hours(at, recipient.time_zone, recipient.quiet_start, recipient.quiet_end)
+        quiet = quiet_until(at, recipient.time_zone, recipient.quiet_start, recipient.quiet_end)
         for name, value in (
             ("company_id", notice["company_id"]),
             ("user_id", recipient.id),
@@ -172,7 +191,8 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
             ("deep_link", notice.get("deep_link")),
             ("dedupe_key", notice["dedupe_key"]),
             ("data", json.dumps(_jsonable(notice["params"]), ensure_ascii=False)),
-            ("push_state", "suppressed" if (muted or quiet) else "pending"),
+            ("push_state", "suppressed" if muted else "pending"),
+            ("push_after", quiet or at),
         ):
             columns[name].append(value)
     if not columns["user_id"]:
@@ -206,8 +226,10 @@ async def notify_like(
     title, body = render("like", recipient.locale, params)
     at = now()
     muted = "like" in (recipient.muted_kinds or [])
-    quiet = in_quiet_hours(at, company.time_zone, recipient.quiet_start, recipient.quiet_end)
-    state = "suppressed" if (muted or quiet) else "pending"
+    push_after = (
+        quiet_until(at, company.time_zone, recipient.quiet_start, recipient.quiet_end) or at
+    )
+    state = "suppressed" if muted else "pending"
     statement = insert(Notification).values(
         id=uuid.uuid4(),
         company_id=company_id,
@@ -222,7 +244,7 @@ async def notify_like(
         dedupe_key=f"like:{item_id}",
         data=_jsonable(params),
         push_state=state,
-        push_after=at,
+        push_after=push_after,
         created_at=at,
         updated_at=at,
     )
@@ -239,6 +261,11 @@ async def notify_like(
                 "updated_at": at,
                 "actor_id": actor_id,
                 "push_state": _like_push_state(existing, push_again, state),
+                "push_after": case(
+                    (existing.push_state == "pending", existing.push_after),
+                    (push_again, push_after),
+                    else_=existing.push_after,
+                ),
             },
         )
     )

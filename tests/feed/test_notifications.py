@@ -1,7 +1,10 @@
 import uuid
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from app.core import clock
 from app.db import session_factory
 from app.notifications.models import Notification
 from tests.customers.helpers import create_customer
@@ -86,7 +89,7 @@ async def test_templates_follow_the_recipients_locale():
         assert chinese_id
 
 
-async def test_muted_kinds_and_quiet_hours_fill_the_inbox_without_push():
+async def test_muted_kinds_fill_the_inbox_without_push_and_quiet_hours_defer_it():
     async with client() as http:
         company = await signup(http)
         owner_id, owner = await company.user("rep")
@@ -117,16 +120,18 @@ async def test_muted_kinds_and_quiet_hours_fill_the_inbox_without_push():
             "unread": 2
         }
         async with session_factory()() as session:
-            states = set(
-                (
-                    await session.execute(
-                        select(Notification.push_state).where(
-                            Notification.user_id == uuid.UUID(owner_id)
-                        )
-                    )
-                ).scalars()
-            )
-        assert states == {"suppressed"}
+            rows = (
+                await session.execute(
+                    select(Notification.push_state, Notification.push_after, Notification.body)
+                    .where(Notification.user_id == uuid.UUID(owner_id))
+                    .order_by(Notification.created_at)
+                )
+            ).all()
+        # Muted: never pushed. Quiet hours: pushed when they end (23:59:59 company time).
+        assert [r.push_state for r in rows] == ["suppressed", "pending"]
+        local = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))  # signup's time zone
+        ends = datetime.combine(local.date(), time(23, 59, 59), tzinfo=local.tzinfo)
+        assert rows[1].push_after == ends.astimezone(UTC)
 
 
 async def test_ownership_changes_notify_the_people_concerned():

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select, update
@@ -17,6 +18,7 @@ from app.config import get_settings
 from app.core import clock
 from app.db import session_factory
 from app.notifications.models import Notification, PushAttempt
+from app.notifications.service import notify as service_notify
 from tests.helpers import client, signup
 from tests.notifications.fake_providers import (
     APNS_KEY_ID,
@@ -405,3 +407,34 @@ async def test_a_notification_not_yet_due_waits_and_a_dead_workers_claim_is_take
     assert counts["examined"] == 1
     assert (await notification(abandoned)).push_state == "sent"
     assert (await notification(later)).push_state == "pending"
+
+
+async def test_a_push_in_quiet_hours_waits_for_their_end_then_goes(fakes: Fakes):
+    async with client() as http:
+        company_id, user_id, headers = await someone(http)
+        await register(http, headers, "fcm", fcm_token())
+        local_now = clock.now().astimezone(ZoneInfo("Asia/Shanghai"))  # signup's time zone
+        start = (local_now - timedelta(minutes=30)).time().replace(microsecond=0)
+        end = (local_now + timedelta(hours=2)).time().replace(second=0, microsecond=0)
+        response = await http.put(
+            "/v1/notifications/preferences",
+            json={"quiet_start": start.isoformat(), "quiet_end": end.isoformat()},
+            headers=headers,
+        )
+        assert response.status_code == 200, response.text
+        async with session_factory()() as session:
+            await service_notify(
+                session,
+                company_id=uuid.UUID(company_id),
+                user_ids=[uuid.UUID(user_id)],
+                kind="customer_recycled",
+                params={"customer": "Acme", "reason": "no_followup"},
+                dedupe_key="quiet-hours-test",
+            )
+            await session.commit()
+        assert (await run()).get("sent", 0) == 0
+        assert fakes.fcm.received == []
+        clock.advance(timedelta(hours=2, minutes=1))
+        assert (await run())["sent"] == 1
+        [message] = fakes.fcm.received
+        assert "Acme" in message.body["message"]["notification"]["body"]
