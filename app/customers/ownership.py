@@ -32,6 +32,7 @@ from app.customers.pools import (
 )
 from app.customers.schemas import DealIn, ReleaseIn, TransferIn
 from app.feed import publish
+from app.notifications import service as notifications
 from app.org import service as org_service
 from app.org.models import Company, User
 
@@ -385,7 +386,7 @@ async def on_user_deactivated(
             .cte("moved")
         )
         kind, to_user = "released", None
-    await session.execute(
+    handed = await session.execute(
         insert(OwnershipEvent).from_select(
             [
                 "id",
@@ -415,3 +416,19 @@ async def on_user_deactivated(
     )
     if successor_id is not None:
         await recompute_recycle(session, user.company_id, owner_id=successor_id)
+        if handed.rowcount:
+            # One alert for the whole book, not one per customer.
+            await notifications.notify(
+                session,
+                company_id=user.company_id,
+                user_ids=[successor_id],
+                kind="customers_handed_over",
+                params={
+                    "actor": (await session.get(User, principal.user_id)).name,
+                    "from_user": user.name,
+                    "count": handed.rowcount,
+                },
+                dedupe_key=f"handover:{user.id}:{at.isoformat()}",
+                actor_id=principal.user_id,
+                deep_link="outfield://customers?owner=me",
+            )

@@ -32,6 +32,13 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("客户转给了你", "{actor}把客户「{customer}」转给了你"),
         "en": ("Customer transferred to you", "{actor} transferred {customer} to you"),
     },
+    "customers_handed_over": {
+        "zh-CN": ("客户已移交给你", "{actor}把{from_user}的{count}个客户移交给了你"),
+        "en": (
+            "Customers handed over to you",
+            "{actor} handed {count} of {from_user}'s customers over to you",
+        ),
+    },
     "customer_released": {
         "zh-CN": ("客户退回公海", "{actor}把客户「{customer}」退回了公海：{reason}"),
         "en": ("Customer released", "{actor} released {customer} to the pool: {reason}"),

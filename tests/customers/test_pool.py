@@ -293,6 +293,12 @@ async def test_deactivating_a_user_releases_or_hands_over_their_customers():
         assert response.status_code == 200
         handed = (await http.get(f"/v1/customers/{kept['id']}", headers=company.admin)).json()
         assert handed["owner_id"] == successor_id and handed["recycle_at"] is not None
+        # The successor hears of it once, for the whole book.
+        successor = await company.relogin(successor_id)
+        inbox = (await http.get("/v1/notifications", headers=successor)).json()["items"]
+        [handover] = [n for n in inbox if n["kind"] == "customers_handed_over"]
+        assert handover["data"]["count"] == 1
+        assert handover["data"]["from_user"] in handover["body"]
         other_id, other = await company.user("rep")
         released = await create_customer(http, other, "Released")
         await http.post(f"/v1/users/{other_id}/deactivate", headers=company.admin)
