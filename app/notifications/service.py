@@ -56,28 +56,6 @@ def quiet_until(
     return ends.astimezone(UTC)
 
 
-async def _recipients(
-    session: AsyncSession, company_id: uuid.UUID, user_ids: set[uuid.UUID]
-) -> list[Any]:
-    return list(
-        (
-            await session.execute(
-                select(
-                    User.id,
-                    User.locale,
-                    NotificationPreference.muted_kinds,
-                    NotificationPreference.quiet_start,
-                    NotificationPreference.quiet_end,
-                )
-                .outerjoin(NotificationPreference, NotificationPreference.user_id == User.id)
-                .where(
-                    User.company_id == company_id, User.id.in_(user_ids), User.is_active.is_(True)
-                )
-            )
-        ).all()
-    )
-
-
 async def notify(
     session: AsyncSession,
     *,
@@ -160,6 +138,15 @@ _RECIPIENTS = (
 )
 
 
+def _push_plan(kind: str, recipient: Any, at: datetime) -> tuple[str, datetime]:
+    """(push_state, push_after) of a new notification for a `_RECIPIENTS` row: a muted kind
+    is never pushed; in quiet hours the push waits for their end."""
+    if kind in (recipient.muted_kinds or []):
+        return "suppressed", at
+    quiet = quiet_until(at, recipient.time_zone, recipient.quiet_start, recipient.quiet_end)
+    return "pending", quiet or at
+
+
 async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> int:
     """Many notifications in one INSERT (jobs); each dict: company_id, user_id, kind, params,
     dedupe_key and optionally subject_type, subject_id, customer_id, actor_id, deep_link."""
@@ -176,8 +163,7 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
         if recipient is None:
             continue
         title, body = render(notice["kind"], recipient.locale, notice["params"])
-        muted = notice["kind"] in (recipient.muted_kinds or [])
-        quiet = quiet_until(at, recipient.time_zone, recipient.quiet_start, recipient.quiet_end)
+        push_state, push_after = _push_plan(notice["kind"], recipient, at)
         for name, value in (
             ("company_id", notice["company_id"]),
             ("user_id", recipient.id),
@@ -191,8 +177,8 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
             ("deep_link", notice.get("deep_link")),
             ("dedupe_key", notice["dedupe_key"]),
             ("data", json.dumps(_jsonable(notice["params"]), ensure_ascii=False)),
-            ("push_state", "suppressed" if muted else "pending"),
-            ("push_after", quiet or at),
+            ("push_state", push_state),
+            ("push_after", push_after),
         ):
             columns[name].append(value)
     if not columns["user_id"]:
@@ -217,19 +203,13 @@ async def notify_like(
     """One batched notification per liked item: '3 people liked your check-in', not three pushes."""
     if author_id is None or author_id == actor_id or like_count <= 0:
         return
-    recipients = await _recipients(session, company_id, {author_id})
-    if not recipients:
+    recipient = (await session.execute(_RECIPIENTS, {"user_ids": [author_id]})).first()
+    if recipient is None:
         return
-    recipient = recipients[0]
-    company = await session.get(Company, company_id)
     params = {"subject": subject, "likers": likers, "like_count": like_count}
     title, body = render("like", recipient.locale, params)
     at = now()
-    muted = "like" in (recipient.muted_kinds or [])
-    push_after = (
-        quiet_until(at, company.time_zone, recipient.quiet_start, recipient.quiet_end) or at
-    )
-    state = "suppressed" if muted else "pending"
+    state, push_after = _push_plan("like", recipient, at)
     statement = insert(Notification).values(
         id=uuid.uuid4(),
         company_id=company_id,
