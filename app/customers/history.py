@@ -31,8 +31,9 @@ async def ownership_history(
 
 # Other packages add their records (follow-ups, check-ins, logs) to the timeline here. Each
 # source returns a SELECT of: id, created_at, kind, actor_id, from_user_id, to_user_id,
-# text, amount — the columns of the union below.
-TimelineSource = Callable[[uuid.UUID], Select[Any]]
+# text, amount — the columns of the union below — of the records on the customer that the
+# caller may see (a record type can be more private than the customer, e.g. work logs).
+TimelineSource = Callable[[uuid.UUID, Principal], Select[Any]]
 timeline_sources: list[TimelineSource] = []
 
 
@@ -61,7 +62,7 @@ async def timeline(
         Deal.note,
         Deal.amount,
     ).where(Deal.customer_id == customer_id)
-    extra = [source(customer_id) for source in timeline_sources]
+    extra = [source(customer_id, principal) for source in timeline_sources]
     merged = union_all(events, deals, *extra).subquery()
     stmt = paginate(select(merged), merged.c.created_at, merged.c.id, params)
     rows = list((await session.execute(stmt)).all())

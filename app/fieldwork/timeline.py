@@ -5,11 +5,13 @@ from typing import Any
 
 from sqlalchemy import Numeric, Select, Uuid, cast, func, literal, null, select
 
+from app.auth.principal import Principal
 from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
+from app.fieldwork.visibility import log_visibility
 
 
-def followups_on(customer_id: uuid.UUID) -> Select[Any]:
-    """Follow-ups on the customer as timeline rows."""
+def followups_on(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
+    """Follow-ups on the customer as timeline rows (whoever sees the customer sees them)."""
     return select(
         Followup.id,
         Followup.created_at,
@@ -22,8 +24,8 @@ def followups_on(customer_id: uuid.UUID) -> Select[Any]:
     ).where(Followup.customer_id == customer_id, Followup.deleted_at.is_(None))
 
 
-def checkins_at(customer_id: uuid.UUID) -> Select[Any]:
-    """Check-ins at the customer as timeline rows."""
+def checkins_at(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
+    """Check-ins at the customer as timeline rows (whoever sees the customer sees them)."""
     summary = func.concat_ws(" · ", Checkin.purpose, Checkin.note)
     return select(
         Checkin.id,
@@ -37,8 +39,10 @@ def checkins_at(customer_id: uuid.UUID) -> Select[Any]:
     ).where(Checkin.customer_id == customer_id)
 
 
-def logs_about(customer_id: uuid.UUID) -> Select[Any]:
-    """Work logs linked to the customer as timeline rows."""
+def logs_about(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
+    """Work logs linked to the customer as timeline rows: only those the caller may read (a
+    log is the author's review, for them and the managers above them, not for everyone who
+    can see the customer)."""
     return (
         select(
             WorkLog.id,
@@ -51,5 +55,9 @@ def logs_about(customer_id: uuid.UUID) -> Select[Any]:
             cast(null(), Numeric(14, 2)),
         )
         .join(WorkLogCustomer, WorkLogCustomer.log_id == WorkLog.id)
-        .where(WorkLogCustomer.customer_id == customer_id, WorkLog.deleted_at.is_(None))
+        .where(
+            WorkLogCustomer.customer_id == customer_id,
+            WorkLog.deleted_at.is_(None),
+            log_visibility(principal),
+        )
     )

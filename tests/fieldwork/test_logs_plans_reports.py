@@ -199,3 +199,33 @@ async def test_visit_statistics_on_a_known_small_data_set():
         )
         assert sibling.status_code == 404
         assert a_id
+
+
+async def test_a_work_log_on_the_timeline_only_for_those_who_may_read_it():
+    clock.freeze(MORNING)
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        _, other_rep = await company.user("rep")
+        acme = await create_customer(http, rep, "Acme", location=AT)
+        written = await http.post(
+            "/v1/logs",
+            json={"period": "daily", "text": "私人复盘 Acme", "customer_ids": [acme["id"]]},
+            headers=rep,
+        )
+        assert written.status_code == 201, written.text
+        released = await http.post(
+            f"/v1/customers/{acme['id']}/release", json={"reason": "not mine"}, headers=rep
+        )
+        assert released.status_code == 200, released.text
+
+        async def log_texts(headers: dict) -> list[str]:
+            response = await http.get(f"/v1/customers/{acme['id']}/timeline", headers=headers)
+            assert response.status_code == 200, response.text
+            items = response.json()["items"]
+            return [i["summary"] for i in items if i["kind"].startswith("log.")]
+
+        # In the pool every rep sees the customer, but the log stays its author's review.
+        assert await log_texts(other_rep) == []
+        assert await log_texts(rep) == ["私人复盘 Acme"]
+        assert await log_texts(company.admin) == ["私人复盘 Acme"]
