@@ -13,13 +13,14 @@ from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
-from app.customers.access import load_customer
+from app.customers.access import load_customer, subtree_user_ids
 from app.customers.activity import record_followup_activity
 from app.feed import publish
 from app.fieldwork import files
 from app.fieldwork.models import Checkin, Followup
 from app.fieldwork.schemas import FollowupCreate, FollowupUpdate
 from app.fieldwork.visibility import record_visibility
+from app.org.models import User
 
 
 async def create_followup(
@@ -152,8 +153,17 @@ async def delete_followup(
 ) -> None:
     """Soft delete by the author or a manager above them (the clock does not move back)."""
     followup = await get_followup(session, principal, followup_id)
-    if followup.user_id != principal.user_id and not (principal.is_manager or principal.is_admin):
-        raise ProblemError(403, "forbidden", "Only the author or a manager may delete a follow-up.")
+    if followup.user_id != principal.user_id and not principal.is_admin:
+        # Seeing a follow-up (e.g. on a pool customer) is not being above its author.
+        above = principal.is_manager and principal.department_path is not None
+        if above:
+            above = await session.scalar(
+                subtree_user_ids(principal).where(User.id == followup.user_id)
+            )
+        if not above:
+            raise ProblemError(
+                403, "forbidden", "Only the author or a manager above them may delete a follow-up."
+            )
     followup.deleted_at = now()
     await session.commit()
 

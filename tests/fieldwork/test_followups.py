@@ -94,3 +94,31 @@ async def test_collaborator_may_add_follow_ups_and_only_the_author_edits():
         assert edited.status_code == 200 and edited.json()["text"] == "installed v2"
         assert (await http.delete(url, headers=collaborator)).status_code == 204
         assert (await http.get(url, headers=rep)).status_code == 404
+
+
+async def test_only_a_manager_above_the_author_may_delete_their_follow_up():
+    async with client() as http:
+        company = await signup(http)
+        east = await company.department("East")
+        west = await company.department("West")
+        _, rep = await company.user("rep", east)
+        _, east_manager = await company.user("manager", east)
+        _, west_manager = await company.user("manager", west)
+        customer = await create_customer(http, rep, "Acme")
+        made = await http.post(
+            "/v1/followups",
+            json={"customer_id": customer["id"], "kind": "call", "text": "x"},
+            headers=rep,
+        )
+        assert made.status_code == 201, made.text
+        # In the pool, every manager sees the customer and its follow-ups…
+        released = await http.post(
+            f"/v1/customers/{customer['id']}/release", json={"reason": "x"}, headers=rep
+        )
+        assert released.status_code == 200, released.text
+        url = f"/v1/followups/{made.json()['id']}"
+        assert (await http.get(url, headers=west_manager)).status_code == 200
+        # …but only the author's own manager may delete it.
+        refused = await http.delete(url, headers=west_manager)
+        assert refused.status_code == 403 and refused.json()["code"] == "forbidden"
+        assert (await http.delete(url, headers=east_manager)).status_code == 204
