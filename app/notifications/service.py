@@ -240,23 +240,22 @@ async def notify_like(
                 "read_at": None,
                 "updated_at": at,
                 "actor_id": actor_id,
-                "push_state": _like_push_state(existing, push_again, state),
-                "push_after": case(
-                    (existing.push_state == "pending", existing.push_after),
-                    (push_again, push_after),
-                    else_=existing.push_after,
-                ),
+                "push_state": _like_push(existing, push_again, existing.push_state, state),
+                "push_after": _like_push(existing, push_again, existing.push_after, push_after),
             },
         )
     )
 
 
-def _like_push_state(existing: Any, push_again: Any, state: str) -> Any:
-    # Not yet pushed (pending): stays pending and the push carries the new count.
+def _like_push(existing: Any, push_again: Any, current: Any, new: Any) -> Any:
+    """push_state / push_after of a like notification that is liked again. Not yet pushed
+    (pending): left as it is, the push will carry the new count. Being pushed (sending, a
+    worker holds the lease): left alone too, or the worker's result would not apply and the
+    next run would push it again. Pushed long enough ago: a new push."""
     return case(
-        (existing.push_state == "pending", "pending"),
-        (push_again, state),
-        else_=existing.push_state,
+        (existing.push_state.in_(("pending", "sending")), current),
+        (push_again, new),
+        else_=current,
     )
 
 

@@ -1,6 +1,7 @@
 import uuid
+from datetime import timedelta
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, update
 
 from app.db import get_engine, session_factory
 from app.feed.models import FeedItem
@@ -256,3 +257,38 @@ async def test_concurrent_likes_count_each_person_once():
         assert after["like_count"] == 6
         inbox = (await http.get("/v1/notifications", headers=author)).json()["items"]
         assert [n["kind"] for n in inbox].count("like") == 1
+
+
+async def test_a_like_during_the_push_of_the_like_notification_leaves_the_push_alone():
+    async with client() as http:
+        company = await signup(http)
+        author_id, author = await company.user("rep", name="Author")
+        customer = await create_customer(http, author, "Acme")
+        await followup(http, author, customer["id"])
+        item = (await http.get("/v1/feed", headers=author)).json()["items"][0]
+        _, first = await company.user("rep", name="First")
+        _, second = await company.user("rep", name="Second")
+        await http.put(f"/v1/feed/{item['id']}/like", headers=first)
+        # A push worker has leased the notification (as workers/jobs/push.py claims it).
+        async with session_factory()() as session:
+            lease = (
+                await session.execute(
+                    update(Notification)
+                    .where(Notification.user_id == uuid.UUID(author_id))
+                    .where(Notification.kind == "like")
+                    .values(push_state="sending", push_after=func.now() + timedelta(minutes=5))
+                    .returning(Notification.push_after)
+                )
+            ).scalar_one()
+            await session.commit()
+        await http.put(f"/v1/feed/{item['id']}/like", headers=second)
+        async with session_factory()() as session:
+            row = (
+                await session.execute(
+                    select(Notification).where(
+                        Notification.user_id == uuid.UUID(author_id), Notification.kind == "like"
+                    )
+                )
+            ).scalar_one()
+        assert (row.push_state, row.push_after) == ("sending", lease)
+        assert "2" in row.body  # the inbox still shows the new count
