@@ -78,7 +78,7 @@ async def visit_report(
     zone = company.time_zone
     start = periods.local_midnight(since, zone)
     end = periods.local_midnight(until + timedelta(days=1), zone)
-    users, _ = await _scope(session, principal, user_id, department_id)
+    users, prefix = await _scope(session, principal, user_id, department_id)
     user_ids = [u.id for u in users]
     today = periods.local_date(now(), zone)
     local_day = func.date(func.timezone(zone, Checkin.client_recorded_at))
@@ -205,6 +205,8 @@ async def visit_report(
                             set(visits_by_department) | set(plans_by_department) | department_ids
                         ),
                         org_service.department_visibility(principal),
+                        # Departments above the report's own would show only its part.
+                        Department.path.startswith(prefix or "", autoescape=True),
                     )
                 )
             ).scalars()

@@ -192,6 +192,17 @@ async def test_visit_statistics_on_a_known_small_data_set():
             u["name"] for u in scoped["users"]
         }
         assert scoped["total"]["visits"] == 3
+        assert {d["name"] for d in scoped["departments"]} == {"East", "East Team"}
+        one = (
+            await http.get(
+                "/v1/reports/visits",
+                params={"from": "2026-11-22", "to": "2026-11-23", "department": team},
+                headers=company.admin,
+            )
+        ).json()
+        # Only the department asked for and below: no parent showing a partial total.
+        assert [d["name"] for d in one["departments"]] == ["East Team"]
+        assert one["total"]["visits"] == 3
         sibling = await http.get(
             "/v1/reports/visits",
             params={"from": "2026-11-22", "to": "2026-11-23", "user": b_id},
