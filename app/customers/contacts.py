@@ -6,9 +6,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
-from app.core.errors import ProblemError, not_found
+from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import Access, forbid, load_customer
 from app.customers.models import Contact
@@ -50,9 +51,7 @@ async def create_contact(
             )
             if same:
                 return existing, False
-            raise ProblemError(
-                409, "id_conflict", "A different record with this id already exists."
-            )
+            raise client_ids.id_conflict()
     contact = Contact(
         id=data.id or uuid.uuid4(),
         company_id=principal.company_id,

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.customers import rules
@@ -300,7 +301,7 @@ async def record_deal(
             and existing.note == data.note
         ):
             return existing
-        raise ProblemError(409, "id_conflict", "A different record with this id already exists.")
+        raise client_ids.id_conflict()
     at = now()
     deal = Deal(
         id=data.id or uuid.uuid4(),

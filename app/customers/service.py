@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError
@@ -110,7 +111,7 @@ async def _flush_customer(session: AsyncSession, principal: Principal, customer:
         )
         if matches:
             raise _duplicate_problem(matches) from exc
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+        raise client_ids.id_conflict() from exc
 
 
 def _apply_location(customer: Customer, data: Any) -> None:
@@ -148,9 +149,7 @@ async def create_customer(
                 and existing.deleted_at is None
             ):
                 return existing, False
-            raise ProblemError(
-                409, "id_conflict", "A different record with this id already exists."
-            )
+            raise client_ids.id_conflict()
     matches = await find_duplicates(session, principal, data.name, data.phone)
     if matches:
         raise _duplicate_problem(matches)

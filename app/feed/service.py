@@ -1,6 +1,5 @@
 """The feed: publishing items, reading a page in a fixed number of queries, likes, comments."""
 
-import hashlib
 import uuid
 from typing import Any
 
@@ -9,6 +8,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
@@ -181,17 +181,6 @@ async def unlike(session: AsyncSession, principal: Principal, item_id: uuid.UUID
     return item
 
 
-async def liked_by(session: AsyncSession, principal: Principal, item_id: uuid.UUID) -> bool:
-    return (
-        await session.scalar(
-            select(FeedLike.user_id).where(
-                FeedLike.item_id == item_id, FeedLike.user_id == principal.user_id
-            )
-        )
-        is not None
-    )
-
-
 # ---------- comments ----------
 
 
@@ -252,11 +241,12 @@ async def create_comment(
     session: AsyncSession, principal: Principal, item_id: uuid.UUID, data: CommentCreate
 ) -> tuple[FeedComment, bool]:
     """Comment or reply (one level), with @mentions; notifies author, parent author, mentioned."""
-    request_hash = hashlib.sha256(data.model_dump_json(exclude={"id"}).encode()).hexdigest()
-    if data.id is not None and (existing := await session.get(FeedComment, data.id)) is not None:
-        if existing.author_id == principal.user_id and existing.request_hash == request_hash:
-            return existing, False
-        raise ProblemError(409, "id_conflict", "A different record with this id already exists.")
+    request_hash = client_ids.request_hash(data)
+    existing = await client_ids.replayed(
+        session, FeedComment, data.id, request_hash, lambda c: c.author_id == principal.user_id
+    )
+    if existing is not None:
+        return existing, False
     item = await visible_item(session, principal, item_id, lock=True)
     parent = None
     if data.parent_id is not None:

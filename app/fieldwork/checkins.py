@@ -225,7 +225,7 @@ async def create_checkin(
     columns = {c.key: getattr(checkin, c.key) for c in Checkin.__table__.c if c.key != "location"}
     inserted = await session.scalar(_INSERT_CHECKIN, columns)
     if inserted is None:
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.")
+        raise client_ids.id_conflict()
     await files.attach_files(
         session, principal, data.photo_ids, "checkin", checkin.id, field="photo_ids"
     )

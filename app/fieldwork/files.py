@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.config import get_settings
+from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.fieldwork import media
@@ -151,21 +152,17 @@ async def upload_file(
     created = False
     if stored is None:
         if file_id is not None and await session.get(StoredFile, file_id) is not None:
-            raise _id_conflict()
+            raise client_ids.id_conflict()
         stored = await _insert(session, principal, data, media_type, digest, filename, file_id)
         created = stored is not None
         if stored is None:  # lost a race: the same bytes, or the same id, just got stored
             stored = await _by_digest(session, principal, digest)
             if stored is None:
-                raise _id_conflict()
+                raise client_ids.id_conflict()
     if not created:
         await _grant_uploader(session, principal, stored)
     await session.commit()
     return stored, created
-
-
-def _id_conflict() -> ProblemError:
-    return ProblemError(409, "id_conflict", "A different file with this id already exists.")
 
 
 async def _insert(

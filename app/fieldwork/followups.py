@@ -83,7 +83,7 @@ async def create_followup(
         async with session.begin_nested():
             await session.flush()
     except IntegrityError as exc:
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+        raise client_ids.id_conflict() from exc
     await files.attach_files(
         session, principal, data.attachment_ids, "followup", followup.id, field="attachment_ids"
     )

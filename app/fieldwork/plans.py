@@ -87,7 +87,7 @@ async def create_plan(
         await session.commit()
     except IntegrityError as exc:
         await session.rollback()
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+        raise client_ids.id_conflict() from exc
     return plan, True
 
 

@@ -7,7 +7,7 @@ author's department subtree. Admins see the company.
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, exists
 
 from app.auth.principal import Principal
 from app.customers.access import customer_visibility, subtree_user_ids
@@ -27,11 +27,6 @@ def record_visibility(principal: Principal, table: Any) -> ColumnElement[bool]:
     if principal.is_manager and principal.department_path:
         visible = visible | table.user_id.in_(subtree_user_ids(principal))
     return same_company & visible
-
-
-def visible_ids(principal: Principal, table: Any) -> Any:
-    """A subquery of the ids of visible rows of `table`."""
-    return select(table.id).where(record_visibility(principal, table))
 
 
 def log_visibility(principal: Principal) -> ColumnElement[bool]:

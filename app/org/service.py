@@ -11,6 +11,7 @@ from app.auth.passwords import hash_password_async, verify_password_async
 from app.auth.principal import Principal
 from app.auth.service import revoke_user_tokens
 from app.config import get_settings
+from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
@@ -209,7 +210,7 @@ async def create_department(
     try:
         await session.flush()
     except IntegrityError as exc:
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+        raise client_ids.id_conflict() from exc
     await session.commit()
     return department
 
@@ -327,7 +328,7 @@ async def _flush_user(session: AsyncSession) -> None:
             raise ProblemError(
                 409, "email_taken", "A user with this e-mail already exists."
             ) from exc
-        raise ProblemError(409, "id_conflict", "A record with this id already exists.") from exc
+        raise client_ids.id_conflict() from exc
 
 
 async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
