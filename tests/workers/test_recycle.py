@@ -189,3 +189,38 @@ async def test_run_is_recorded_with_counts():
             "push",
             "webhooks",
         }
+
+
+async def test_a_recycled_webhook_event_has_the_keys_of_every_other_ownership_event(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from app.config import get_settings
+    from tests.notifications.webhook_helpers import create_webhook, deliveries_of
+
+    monkeypatch.setenv("OUTFIELD_WEBHOOK_ALLOW_INSECURE_URLS", "true")
+    monkeypatch.setenv("OUTFIELD_WEBHOOK_ALLOW_PRIVATE_HOSTS", "127.0.0.1")
+    get_settings.cache_clear()
+    try:
+        async with client() as http:
+            company = await signup(http)
+            _, rep = await company.user("rep")
+            hook = await create_webhook(
+                http,
+                company,
+                "http://127.0.0.1:9/hook",
+                event_types=("customer.released", "customer.recycled"),
+            )
+            released = await create_customer(http, rep, "Released")
+            await create_customer(http, rep, "Recycled")
+            response = await http.post(
+                f"/v1/customers/{released['id']}/release", json={"reason": "x"}, headers=rep
+            )
+            assert response.status_code == 200
+            clock.advance(timedelta(days=16))
+            assert (await run_recycle())["recycled"] == 1
+            data = {d.event_type: d.payload["data"] for d in await deliveries_of(hook["id"])}
+    finally:
+        get_settings.cache_clear()
+    assert set(data) == {"customer.released", "customer.recycled"}
+    assert set(data["customer.recycled"]) == set(data["customer.released"])
+    assert data["customer.recycled"]["reason"] == "no_followup"

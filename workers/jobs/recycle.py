@@ -62,8 +62,10 @@ WITH due AS (
            jsonb_build_object('id', e.event_id, 'type', 'customer.recycled',
                               'occurred_at', to_char(:now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
                               'company_id', m.company_id,
+                              -- the keys of publish.ownership_changed's customer.* events
                               'data', jsonb_build_object('customer_id', m.id, 'from_user_id', m.owner_id,
-                                                         'reason', m.reason)),
+                                                         'to_user_id', NULL, 'reason', m.reason,
+                                                         'actor_id', NULL)),
            'pending', 0, :now, :now
     FROM moved m JOIN events e ON e.customer_id = m.id
     JOIN webhooks w ON w.company_id = m.company_id AND w.active AND w.deleted_at IS NULL
