@@ -213,7 +213,8 @@ UPDATE_ALL = (
                               'company_id', m.company_id,
                               'data', jsonb_build_object('customer_id', m.id,
                                                          'from_user_id', m.owner_id,
-                                                         'reason', m.reason)),
+                                                         'to_user_id', NULL, 'reason', m.reason,
+                                                         'actor_id', NULL)),
            'pending', 0, $1, $1
     FROM moved m JOIN events e ON e.customer_id = m.id
     JOIN webhooks w ON w.company_id = m.company_id AND w.active AND w.deleted_at IS NULL
