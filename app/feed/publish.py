@@ -313,42 +313,35 @@ async def comment_created(
         "actor_id": principal.user_id,
         "deep_link": f"outfield://feed/{item.id}?comment={comment.id}",
     }
-    await notifications.notify(
-        session,
-        user_ids=[item.author_id],
-        kind="comment",
-        params=params,
-        dedupe_key=f"comment:{comment.id}",
-        **common,
-    )
-    if parent is not None:
-        await notifications.notify(
-            session,
-            user_ids=[parent.author_id],
-            kind="reply",
-            params=params,
-            dedupe_key=f"reply:{comment.id}",
-            **common,
-        )
-    await notifications.notify(
-        session,
-        user_ids=comment.mentions,
-        kind="mention",
-        params=params,
-        dedupe_key=f"mention:{comment.id}",
-        **common,
-    )
+    # One notification per person, the most specific that applies: the replied-to author,
+    # then the mentioned, then the item's author, then the customer's owner/collaborators.
+    chosen: dict[uuid.UUID, str] = {}
+    for kind, user_ids in (
+        ("reply", [parent.author_id] if parent is not None else []),
+        ("mention", comment.mentions or []),
+        ("comment", [item.author_id]),
+    ):
+        for uid in user_ids:
+            chosen.setdefault(uid, kind)
+    customer_name = None
     if item.customer_id is not None:
         customer, people = await _people_around(session, item.customer_id)
-        others = [uid for uid in people if uid not in {item.author_id, *(comment.mentions or [])}]
-        await notifications.notify(
-            session,
-            user_ids=others,
-            kind="record_on_your_customer",
-            params={"actor": actor, "customer": customer.name, "record": "comment"},
-            dedupe_key=f"record:comment:{comment.id}",
-            **common,
+        customer_name = customer.name
+        for uid in people:
+            chosen.setdefault(uid, "record_on_your_customer")
+    notices = []
+    for uid, kind in chosen.items():
+        if uid is None or uid == principal.user_id:
+            continue
+        if kind == "record_on_your_customer":
+            notice_params = {"actor": actor, "customer": customer_name, "record": "comment"}
+            key = f"record:comment:{comment.id}"
+        else:
+            notice_params, key = params, f"{kind}:{comment.id}"
+        notices.append(
+            {**common, "user_id": uid, "kind": kind, "params": notice_params, "dedupe_key": key}
         )
+    await notifications.notify_many(session, notices)
     await enqueue_event(
         session,
         item.company_id,

@@ -292,3 +292,44 @@ async def test_a_like_during_the_push_of_the_like_notification_leaves_the_push_a
             ).scalar_one()
         assert (row.push_state, row.push_after) == ("sending", lease)
         assert "2" in row.body  # the inbox still shows the new count
+
+
+async def test_one_comment_notifies_each_person_once_with_the_most_specific_kind():
+    async with client() as http:
+        company, people = await world(http)
+        author_id, author = people["author"]
+        collaborator_id, collaborator = people["collaborator"]
+        manager_id, manager = people["manager"]
+        customer = await create_customer(http, author, "Acme")
+        await http.post(
+            f"/v1/customers/{customer['id']}/collaborators",
+            json={"user_id": collaborator_id, "role": "technical"},
+            headers=author,
+        )
+        await followup(http, author, customer["id"])
+        item = (await http.get("/v1/feed", headers=author)).json()["items"][0]
+        url = f"/v1/feed/{item['id']}/comments"
+        # The author is the item's author, the customer's owner and mentioned: one mention.
+        top = await http.post(
+            url, json={"body": "@author 好", "mentions": [author_id]}, headers=manager
+        )
+        assert top.status_code == 201, top.text
+        # The manager is replied to and mentioned: one reply.
+        reply = await http.post(
+            url,
+            json={"body": "@manager 收到", "parent_id": top.json()["id"], "mentions": [manager_id]},
+            headers=collaborator,
+        )
+        assert reply.status_code == 201, reply.text
+
+        async def kinds(headers: dict) -> list[str]:
+            inbox = (await http.get("/v1/notifications", headers=headers)).json()["items"]
+            return sorted(
+                n["kind"]
+                for n in inbox
+                if n["kind"] != "record_on_your_customer" or n["data"].get("record") == "comment"
+            )
+
+        assert await kinds(author) == ["comment", "mention"]  # top: mention; reply: comment
+        assert await kinds(manager) == ["reply"]
+        assert await kinds(collaborator) == ["record_on_your_customer"]  # top only
