@@ -28,11 +28,14 @@ from app.fieldwork.storage import get_storage
 from app.fieldwork.visibility import log_visibility, record_visibility
 from app.org.models import Company
 
-# Record types files attach to, and the table whose visibility decides who sees them.
-# 'log' (work logs) has no table yet: files attached to logs are visible through their
-# uploader until one exists.
-RECORD_TYPES = ("checkin", "followup", "log")
-RECORD_TABLES: dict[str, Any] = {"checkin": Checkin, "followup": Followup}
+# Record types files attach to: the table, and the rule deciding who sees its (not deleted)
+# rows — and so the files attached to them.
+RECORD_TABLES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]] = {
+    "checkin": (Checkin, lambda principal: record_visibility(principal, Checkin)),
+    "followup": (Followup, lambda principal: record_visibility(principal, Followup)),
+    "log": (WorkLog, log_visibility),
+}
+RECORD_TYPES = tuple(RECORD_TABLES)
 UPLOAD_GRANT = "upload"
 READ_CHUNK_BYTES = 64 * 1024
 
@@ -76,25 +79,16 @@ def file_visibility(principal: Principal) -> ColumnElement[bool]:
             Attachment.record_id == principal.user_id,
         ),
     ]
-    for record_type, table in RECORD_TABLES.items():
+    for record_type, (table, visibility) in RECORD_TABLES.items():
         conditions = [
             Attachment.file_id == StoredFile.id,
             Attachment.record_type == record_type,
             table.id == Attachment.record_id,
-            record_visibility(principal, table),
+            visibility(principal),
         ]
-        if hasattr(table, "deleted_at"):
+        if hasattr(table, "deleted_at"):  # check-ins are never deleted
             conditions.append(table.deleted_at.is_(None))
         granted.append(exists().where(*conditions))
-    granted.append(
-        exists().where(
-            Attachment.file_id == StoredFile.id,
-            Attachment.record_type == "log",
-            WorkLog.id == Attachment.record_id,
-            WorkLog.deleted_at.is_(None),
-            log_visibility(principal),
-        )
-    )
     return same_company & or_(*granted)
 
 
