@@ -126,6 +126,7 @@ _INSERT_MANY = text(
 _RECIPIENTS = (
     select(
         User.id,
+        User.company_id,
         User.locale,
         NotificationPreference.muted_kinds,
         NotificationPreference.quiet_start,
@@ -160,8 +161,8 @@ async def notify_many(session: AsyncSession, notices: list[dict[str, Any]]) -> i
     columns: dict[str, list[Any]] = {name: [] for name, _ in _MANY_COLUMNS}
     for notice in notices:
         recipient = recipients.get(notice["user_id"])
-        if recipient is None:
-            continue
+        if recipient is None or recipient.company_id != notice["company_id"]:
+            continue  # inactive, unknown, or of another company: nobody to tell
         title, body = render(notice["kind"], recipient.locale, notice["params"])
         push_state, push_after = _push_plan(notice["kind"], recipient, at)
         for name, value in (
@@ -204,7 +205,7 @@ async def notify_like(
     if author_id is None or author_id == actor_id or like_count <= 0:
         return
     recipient = (await session.execute(_RECIPIENTS, {"user_ids": [author_id]})).first()
-    if recipient is None:
+    if recipient is None or recipient.company_id != company_id:
         return
     params = {"subject": subject, "likers": likers, "like_count": like_count}
     title, body = render("like", recipient.locale, params)

@@ -163,3 +163,26 @@ async def test_ownership_changes_notify_the_people_concerned():
         ]
         assert [i["summary"]["change"] for i in feed][:3] == ["transferred", "claimed", "released"]
         assert second_id
+
+
+async def test_a_notice_never_reaches_a_user_of_another_company():
+    from app.notifications.service import notify
+
+    async with client() as http:
+        company = await signup(http)
+        other = await signup(http, "Other Co")
+        outsider_id, outsider = await other.user("rep")
+        own_id, _ = await company.user("rep")
+        async with session_factory()() as session:
+            made = await notify(
+                session,
+                company_id=uuid.UUID(company.id),
+                user_ids=[uuid.UUID(outsider_id), uuid.UUID(own_id)],
+                kind="customer_recycled",
+                params={"customer": "Acme", "reason": "no_followup"},
+                dedupe_key="tenancy-test",
+            )
+            await session.commit()
+        assert made == 1  # only the company's own rep
+        inbox = (await http.get("/v1/notifications", headers=outsider)).json()["items"]
+        assert inbox == []
