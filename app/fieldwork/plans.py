@@ -165,6 +165,12 @@ async def get_plan(
     plan = await _plan(session, principal, plan_id)
     company = await session.get(Company, principal.company_id)
     visited, today = status_columns(company.time_zone)
-    checkin_id = await session.scalar(select(visited).where(VisitPlan.id == plan.id))
-    name = await session.scalar(select(Customer.name).where(Customer.id == plan.customer_id))
+    checkin_id, name = (
+        await session.execute(
+            select(visited, Customer.name)
+            .select_from(VisitPlan)
+            .join(Customer, Customer.id == VisitPlan.customer_id)
+            .where(VisitPlan.id == plan.id)
+        )
+    ).one()
     return plan, checkin_id, name, plan_status(plan.plan_date, checkin_id, today)

@@ -8,9 +8,8 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core.clock import now
 from app.core.errors import ProblemError
-from app.fieldwork import periods
+from app.fieldwork import periods, plans
 from app.fieldwork.models import Checkin, VisitPlan
 from app.org import service as org_service
 from app.org.models import Company, Department, User
@@ -80,20 +79,11 @@ async def visit_report(
     end = periods.local_midnight(until + timedelta(days=1), zone)
     users, prefix = await _scope(session, principal, user_id, department_id)
     user_ids = [u.id for u in users]
-    today = periods.local_date(now(), zone)
-    local_day = func.date(func.timezone(zone, Checkin.client_recorded_at))
     flagged = case((func.jsonb_array_length(Checkin.flags) > 0, 1), else_=0)
-    done_subquery = (
-        select(Checkin.id)
-        .where(
-            Checkin.user_id == VisitPlan.user_id,
-            Checkin.customer_id == VisitPlan.customer_id,
-            local_day == VisitPlan.plan_date,
-        )
-        .exists()
-    )
-    plan_done = case((done_subquery, 1), else_=0)
-    plan_missed = case((~done_subquery & (VisitPlan.plan_date < today), 1), else_=0)
+    # Plan vs actual exactly as the plans themselves say it (plans.plan_status).
+    visited, today = plans.status_columns(zone)
+    plan_done = case((visited.is_not(None), 1), else_=0)
+    plan_missed = case((visited.is_(None) & (VisitPlan.plan_date < today), 1), else_=0)
     in_range = (
         Checkin.user_id.in_(user_ids),
         Checkin.client_recorded_at >= start,
