@@ -3,7 +3,7 @@
 import uuid
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -184,42 +184,49 @@ async def unlike(session: AsyncSession, principal: Principal, item_id: uuid.UUID
 # ---------- comments ----------
 
 
-async def _principal_of(session: AsyncSession, user: User) -> Principal:
-    path = await session.scalar(select(Department.path).where(Department.id == user.department_id))
-    return Principal(user.id, user.company_id, user.role, user.department_id, path, user.locale)
-
-
 async def _check_mentions(
     session: AsyncSession, principal: Principal, item_id: uuid.UUID, mentions: list[uuid.UUID]
 ) -> list[uuid.UUID]:
-    """Only people who can see the item may be mentioned."""
+    """Only people who can see the item may be mentioned (two queries, whatever the count)."""
     unique = list(dict.fromkeys(mentions))
-    users = {
-        u.id: u
-        for u in (
+    people = {
+        row.id: Principal(row.id, row.company_id, row.role, row.department_id, row.path, row.locale)
+        for row in (
             await session.execute(
-                select(User).where(
+                select(
+                    User.id,
+                    User.company_id,
+                    User.role,
+                    User.department_id,
+                    Department.path,
+                    User.locale,
+                )
+                .outerjoin(Department, Department.id == User.department_id)
+                .where(
                     User.id.in_(unique),
                     User.company_id == principal.company_id,
                     User.is_active.is_(True),
                 )
             )
-        ).scalars()
+        ).all()
     }
-    bad = []
-    for index, user_id in enumerate(unique):
-        user = users.get(user_id)
-        if user is None:
-            bad.append(index)
-            continue
-        other = await _principal_of(session, user)
-        if (
-            await session.scalar(
-                select(FeedItem.id).where(FeedItem.id == item_id, feed_visibility(other))
+    known = [uid for uid in unique if uid in people]
+    sees = {}
+    if known:
+        row = (
+            await session.execute(
+                select(
+                    *(
+                        exists()
+                        .where(FeedItem.id == item_id, feed_visibility(people[uid]))
+                        .label(f"m{n}")
+                        for n, uid in enumerate(known)
+                    )
+                )
             )
-            is None
-        ):
-            bad.append(index)
+        ).one()
+        sees = dict(zip(known, row, strict=True))
+    bad = [index for index, uid in enumerate(unique) if not sees.get(uid)]
     if bad:
         raise ProblemError(
             422,
