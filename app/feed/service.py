@@ -124,10 +124,11 @@ async def like(session: AsyncSession, principal: Principal, item_id: uuid.UUID) 
         .returning(FeedLike.user_id)
     )
     if added is not None:
-        await session.execute(
+        count = await session.scalar(
             update(FeedItem)
             .where(FeedItem.id == item.id)
             .values(like_count=FeedItem.like_count + 1)
+            .returning(FeedItem.like_count)
         )
         likers = list(
             (
@@ -140,7 +141,6 @@ async def like(session: AsyncSession, principal: Principal, item_id: uuid.UUID) 
                 )
             ).scalars()
         )
-        count = await session.scalar(select(FeedItem.like_count).where(FeedItem.id == item.id))
         await notifications.notify_like(
             session,
             company_id=item.company_id,
