@@ -268,3 +268,53 @@ async def test_nearby_lists_visible_customers_nearest_first_with_pool_marked():
             "/v1/customers/nearby", params={"lat": 39.9, "lng": 116.4, "limit": 500}, headers=rep
         )
         assert too_many.status_code == 422
+
+
+async def test_who_may_check_in_at_a_customer_follows_the_customer_visibility_rule():
+    async with client() as http:
+        company = await signup(http)
+        east = await company.department("East")
+        west = await company.department("West")
+        _, rep = await company.user("rep", east)
+        _, stranger = await company.user("rep", west)
+        _, east_manager = await company.user("manager", east)
+        _, west_manager = await company.user("manager", west)
+        other = await signup(http, "Other")
+        customer = await create_customer(http, rep, "Acme", location=CUSTOMER_AT)
+        expected = {
+            "rep": (rep, 201),
+            "east_manager": (east_manager, 201),  # owner in the subtree
+            "west_manager": (west_manager, 404),
+            "stranger": (stranger, 404),
+            "admin": (company.admin, 201),
+            "other company": (other.admin, 404),
+        }
+        for who, (headers, status) in expected.items():
+            response = await http.post(
+                "/v1/checkins",
+                json=checkin_body(customer["id"], 39.9087, 116.3975),
+                headers=headers,
+            )
+            assert response.status_code == status, (who, response.text)
+
+
+async def test_a_retry_is_answered_even_after_the_customer_moved_out_of_sight():
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        successor_id, _ = await company.user("rep")
+        customer = await create_customer(http, rep, "Acme", location=CUSTOMER_AT)
+        body = checkin_body(customer["id"], 39.9087, 116.3975, id=str(uuid.uuid4()))
+        first = await http.post("/v1/checkins", json=body, headers=rep)
+        assert first.status_code == 201, first.text
+        moved = await http.post(
+            f"/v1/customers/{customer['id']}/transfer",
+            json={"to_user_id": successor_id, "reason": "territory"},
+            headers=company.admin,
+        )
+        assert moved.status_code == 200, moved.text
+        assert (await http.get(f"/v1/customers/{customer['id']}", headers=rep)).status_code == 404
+        again = await http.post("/v1/checkins", json=body, headers=rep)
+        assert again.status_code == 200 and again.json() == first.json()
+        new = await http.post("/v1/checkins", json=body | {"id": str(uuid.uuid4())}, headers=rep)
+        assert new.status_code == 404
