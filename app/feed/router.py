@@ -163,7 +163,7 @@ async def comment(
     created, is_new = await service.create_comment(session, principal, item_id, body)
     if not is_new:
         response.status_code = 200
-    return comment_out(created, await _author_name(session, created.author_id))
+    return comment_out(created, await service.user_name(session, created.author_id))
 
 
 @router.patch(
@@ -181,7 +181,7 @@ async def edit_comment(
 ) -> CommentOut:
     """The author only."""
     updated = await service.update_comment(session, principal, item_id, comment_id, body.body)
-    return comment_out(updated, await _author_name(session, updated.author_id))
+    return comment_out(updated, await service.user_name(session, updated.author_id))
 
 
 @router.delete(
@@ -199,7 +199,3 @@ async def delete_comment(
     """The author only; it stays in place as deleted."""
     await service.delete_comment(session, principal, item_id, comment_id)
     return Response(status_code=204)
-
-
-async def _author_name(session: AsyncSession, user_id: uuid.UUID) -> str:
-    return await service.user_name(session, user_id)
