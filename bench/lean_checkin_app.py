@@ -241,7 +241,7 @@ async def lean_create_checkin(
     distance = rules.distance_to_customer(facts)
     distance_m = round(distance, 1) if distance is not None else None
     counts = rules.counts_as_followup(flags, limits)
-    # record_followup_activity's rule: never backwards, at the phone's time but not later
+    # refresh_recycle_clock's rule: never backwards, at the phone's time but not later
     # than we heard of it; then the recycle clock.
     at = min(body.client_recorded_at, received)
     last_followup = (

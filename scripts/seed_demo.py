@@ -16,8 +16,8 @@ from sqlalchemy import select
 from app.auth.passwords import hash_password
 from app.config import get_settings
 from app.core.clock import now
-from app.customers import rules
-from app.customers.models import Collaborator, Contact, Customer, OwnershipEvent
+from app.customers import rules, transitions
+from app.customers.models import Collaborator, Contact, Customer
 from app.customers.pools import ensure_company_pools, pool_settings, recycle_rules
 from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
@@ -174,53 +174,47 @@ async def seed_customers(session, company_id: uuid.UUID) -> None:
             last_deal_at=None,
             rules=recycle_rules(pool, settings),
         )
-        session.add(
-            Customer(
-                id=customer_id,
-                company_id=company_id,
-                name=name,
-                name_normalized=rules.normalise_name(name),
-                industry=industry,
-                size=randomness.choice(["1-50", "51-200", "201-1000", "1000+"]),
-                tier=tier,
-                source=randomness.choice(
-                    ["展会 fair", "转介绍 referral", "官网 website", "陌拜 cold visit"]
-                ),
-                region="北京",
-                address=f"北京市 {place}",
-                latitude=lat + jitter_lat,
-                longitude=lng + jitter_lng,
-                phone=f"1380000{n:04d}",
-                phone_normalized=f"1380000{n:04d}",
-                status="active",
-                tags=[],
-                custom_fields={"demo": True},
-                owner_id=owner_id,
-                pool_id=pool.id,
-                claimed_at=claimed_at,
-                last_followup_at=last_followup,
-                recycle_at=clock.recycle_at,
-                recycle_reason=clock.recycle_reason,
-                pooled_at=None if owner_id else at,
-                pool_entry_kind=None if owner_id else "created",
-                created_by=demo_id("user:admin"),
-                version=1,
-                created_at=at - timedelta(minutes=n),
-                updated_at=at,
-            )
+        customer = Customer(
+            id=customer_id,
+            company_id=company_id,
+            name=name,
+            name_normalized=rules.normalise_name(name),
+            industry=industry,
+            size=randomness.choice(["1-50", "51-200", "201-1000", "1000+"]),
+            tier=tier,
+            source=randomness.choice(
+                ["展会 fair", "转介绍 referral", "官网 website", "陌拜 cold visit"]
+            ),
+            region="北京",
+            address=f"北京市 {place}",
+            latitude=lat + jitter_lat,
+            longitude=lng + jitter_lng,
+            phone=f"1380000{n:04d}",
+            phone_normalized=f"1380000{n:04d}",
+            status="active",
+            tags=[],
+            custom_fields={"demo": True},
+            owner_id=owner_id,
+            pool_id=pool.id,
+            claimed_at=claimed_at,
+            last_followup_at=last_followup,
+            recycle_at=clock.recycle_at,
+            recycle_reason=clock.recycle_reason,
+            pooled_at=None if owner_id else at,
+            pool_entry_kind=None if owner_id else "created",
+            created_by=demo_id("user:admin"),
+            version=1,
+            created_at=at - timedelta(minutes=n),
+            updated_at=at,
         )
+        session.add(customer)
         await session.flush()
-        session.add(
-            OwnershipEvent(
-                id=demo_id(f"ownership:{n}"),
-                company_id=company_id,
-                customer_id=customer_id,
-                kind="created",
-                to_user_id=owner_id,
-                actor_id=demo_id("user:admin"),
-                pool_id=None if owner_id else pool.id,
-                created_at=at - timedelta(minutes=n),
-            )
+        await transitions.publish(
+            session,
+            "created",
+            [transitions.Changed.of(customer)],
+            at=customer.created_at,
+            actor_id=demo_id("user:admin"),
         )
         session.add(
             Contact(

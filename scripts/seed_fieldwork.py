@@ -12,8 +12,8 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import now
+from app.customers.clock import recompute_recycle
 from app.customers.models import Customer
-from app.customers.pools import recompute_recycle
 from app.feed.models import FeedComment, FeedItem, FeedLike
 from app.fieldwork import periods, rules
 from app.fieldwork.logs import period_figures

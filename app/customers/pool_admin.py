@@ -12,13 +12,13 @@ from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
 from app.customers import rules
+from app.customers.clock import recompute_recycle
 from app.customers.models import Customer, Pool, PoolSettings
 from app.customers.pools import (
     CUSTOMERS,
     company_pools,
     ensure_company_pools,
     pool_settings,
-    recompute_recycle,
     rehome_owned_customers,
 )
 from app.customers.schemas import (

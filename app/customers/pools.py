@@ -135,35 +135,6 @@ async def lock_holder_and_check_cap(
     return user
 
 
-async def recompute_recycle(
-    session: AsyncSession,
-    company_id: uuid.UUID,
-    pool_id: uuid.UUID | None = None,
-    owner_id: uuid.UUID | None = None,
-) -> int:
-    """Set-based: recompute recycle_at/reason of owned customers (of one pool/owner, or all)."""
-    settings = await pool_settings(session, company_id)
-    pools = Pool.__table__
-    recycle_at, reason = rules.recycle_sql(
-        CUSTOMERS, pools.c.no_followup_days, pools.c.no_deal_days, settings.won_exempt
-    )
-    stmt = (
-        update(CUSTOMERS)
-        .where(
-            pools.c.id == CUSTOMERS.c.pool_id,
-            CUSTOMERS.c.company_id == company_id,
-            CUSTOMERS.c.owner_id.is_not(None),
-            CUSTOMERS.c.deleted_at.is_(None),
-        )
-        .values(recycle_at=recycle_at, recycle_reason=reason)
-    )
-    if pool_id is not None:
-        stmt = stmt.where(CUSTOMERS.c.pool_id == pool_id)
-    if owner_id is not None:
-        stmt = stmt.where(CUSTOMERS.c.owner_id == owner_id)
-    return (await session.execute(stmt)).rowcount
-
-
 async def rehome_owned_customers(session: AsyncSession, company_id: uuid.UUID) -> None:
     """After pool scopes change, owned customers follow the rules of the pool that now matches."""
     pools = await company_pools(session, company_id)

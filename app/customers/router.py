@@ -12,7 +12,7 @@ from app.core.errors import problem_responses
 from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
 from app.core.pagination import Page, PageParams, json_response, page_params
-from app.customers import history, ownership, service
+from app.customers import deals, history, ownership, service
 from app.customers.filters import customer_filters
 from app.customers.models import Customer
 from app.customers.nearby import nearby_customers
@@ -274,9 +274,7 @@ async def record_deal(
     session: AsyncSession = Depends(get_session),
 ) -> DealOut:
     """Restarts the no-deal clock (and so `recycle_at`)."""
-    return DealOut.model_validate(
-        await ownership.record_deal(session, principal, customer_id, body)
-    )
+    return DealOut.model_validate(await deals.record_deal(session, principal, customer_id, body))
 
 
 @router.get(

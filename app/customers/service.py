@@ -15,9 +15,10 @@ from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError
 from app.core.pagination import PageParams, make_page, paginate
-from app.customers import rules
+from app.customers import rules, transitions
 from app.customers.access import customer_visibility, forbid, load_customer
-from app.customers.models import Customer, OwnershipEvent, Pool
+from app.customers.clock import refresh_recycle_clock
+from app.customers.models import Customer, Pool
 from app.customers.pools import lock_holder_and_check_cap, pool_for, pool_settings, recycle_rules
 from app.customers.schemas import (
     CustomerCreate,
@@ -121,7 +122,8 @@ def _apply_location(customer: Customer, data: Any) -> None:
         customer.latitude, customer.longitude = data.location.wgs84()
 
 
-async def _refresh_clock(session: AsyncSession, customer: Customer) -> None:
+async def _initial_clock(session: AsyncSession, customer: Customer) -> None:
+    """The clock of a customer not yet written (afterwards: `refresh_recycle_clock`)."""
     settings = await pool_settings(session, customer.company_id)
     governing = await session.get(Pool, customer.pool_id)
     clock = rules.recycle_clock(
@@ -187,20 +189,15 @@ async def create_customer(
         updated_at=at,
     )
     _apply_location(customer, data)
-    await _refresh_clock(session, customer)
+    await _initial_clock(session, customer)
     session.add(customer)
     await _flush_customer(session, principal, customer)
-    session.add(
-        OwnershipEvent(
-            id=uuid.uuid4(),
-            company_id=principal.company_id,
-            customer_id=customer.id,
-            kind="created",
-            to_user_id=owner_id,
-            actor_id=principal.user_id,
-            pool_id=None if owner_id else pool.id,
-            created_at=at,
-        )
+    await transitions.publish(
+        session,
+        "created",
+        [transitions.Changed.of(customer)],
+        at=at,
+        actor_id=principal.user_id,
     )
     await session.commit()
     await session.refresh(customer)
@@ -323,9 +320,9 @@ async def update_customer(
         customer.pool_id = (
             await pool_for(session, customer.company_id, customer.region, customer.industry)
         ).id
-    await _refresh_clock(session, customer)
     customer.version += 1
     await _flush_customer(session, principal, customer)
+    await refresh_recycle_clock(session, customer.id)
     await session.commit()
     await session.refresh(customer)
     return customer

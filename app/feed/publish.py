@@ -4,12 +4,13 @@ Each publisher adds the feed item, the notifications and the webhook deliveries 
 change. The caller commits; delivery (push, webhooks) happens after commit, in the worker.
 """
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -66,6 +67,48 @@ async def publish_item(
             "created_at": created_at or now(),
         },
     )
+
+
+# Many items of one kind at once (a set of ownership changes): fixed shape over arrays.
+_INSERT_ITEMS = text("""
+INSERT INTO feed_items (id, company_id, kind, subject_type, subject_id, customer_id, author_id,
+                        summary, like_count, comment_count, created_at)
+SELECT gen_random_uuid(), i.company_id, :kind, :subject_type, i.subject_id, i.customer_id,
+       :author_id, i.summary::jsonb, 0, 0, :created_at
+FROM unnest(CAST(:company_ids AS uuid[]), CAST(:subject_ids AS uuid[]),
+            CAST(:customer_ids AS uuid[]), CAST(:summaries AS text[]))
+     AS i(company_id, subject_id, customer_id, summary)
+ON CONFLICT (subject_type, subject_id) DO NOTHING
+""")
+
+
+async def publish_items(
+    session: AsyncSession,
+    *,
+    kind: str,
+    subject_type: str,
+    author_id: uuid.UUID | None,
+    created_at: datetime,
+    items: list[tuple[uuid.UUID, uuid.UUID, uuid.UUID | None, dict[str, Any]]],
+) -> int:
+    """Feed items of many records of one kind, once each: (company_id, subject_id,
+    customer_id, summary) per item."""
+    if not items:
+        return 0
+    result = await session.execute(
+        _INSERT_ITEMS,
+        {
+            "kind": kind,
+            "subject_type": subject_type,
+            "author_id": author_id,
+            "created_at": created_at,
+            "company_ids": [company_id for company_id, _, _, _ in items],
+            "subject_ids": [subject_id for _, subject_id, _, _ in items],
+            "customer_ids": [customer_id for _, _, customer_id, _ in items],
+            "summaries": [json.dumps(summary, ensure_ascii=False) for _, _, _, summary in items],
+        },
+    )
+    return result.rowcount
 
 
 async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
@@ -188,89 +231,6 @@ async def log_added(
         principal.company_id,
         "log.created",
         {"id": str(log_id), "user_id": str(principal.user_id), "period": period},
-    )
-
-
-async def ownership_changed(
-    session: AsyncSession,
-    actor: Principal | None,
-    *,
-    event_id: uuid.UUID,
-    customer_id: uuid.UUID,
-    kind: str,
-    from_user_id: uuid.UUID | None,
-    to_user_id: uuid.UUID | None,
-    reason: str | None,
-) -> None:
-    """Claimed, released, transferred, assigned: feed item, the people concerned, webhook event."""
-    customer, people = await _people_around(session, customer_id)
-    actor_id = actor.user_id if actor else None
-    actor_name = await _name(session, actor_id)
-    summary = {
-        "author": {"id": str(actor_id) if actor_id else None, "name": actor_name},
-        "customer": {"id": str(customer.id), "name": customer.name},
-        "change": kind,
-        "from_user_id": str(from_user_id) if from_user_id else None,
-        "to_user_id": str(to_user_id) if to_user_id else None,
-        "reason": reason,
-    }
-    await publish_item(
-        session,
-        company_id=customer.company_id,
-        kind="ownership",
-        subject_type="ownership",
-        subject_id=event_id,
-        customer_id=customer.id,
-        author_id=actor_id,
-        summary=summary,
-    )
-    params = {"actor": actor_name, "customer": customer.name, "reason": reason or ""}
-    common = {
-        "company_id": customer.company_id,
-        "subject_type": "customer",
-        "subject_id": customer.id,
-        "customer_id": customer.id,
-        "actor_id": actor_id,
-        "deep_link": f"outfield://customers/{customer.id}",
-    }
-    if kind == "claimed":
-        await notifications.notify(
-            session,
-            user_ids=[customer.previous_owner_id],
-            kind="customer_claimed",
-            params=params,
-            dedupe_key=f"claimed:{event_id}",
-            **common,
-        )
-    elif kind in ("transferred", "assigned"):
-        await notifications.notify(
-            session,
-            user_ids=[to_user_id],
-            kind="customer_transferred_to_you",
-            params=params,
-            dedupe_key=f"transferred:{event_id}",
-            **common,
-        )
-    elif kind == "released":
-        await notifications.notify(
-            session,
-            user_ids=[from_user_id, *people],
-            kind="customer_released",
-            params=params,
-            dedupe_key=f"released:{event_id}",
-            **common,
-        )
-    await enqueue_event(
-        session,
-        customer.company_id,
-        f"customer.{kind}",
-        {
-            "customer_id": str(customer.id),
-            "from_user_id": summary["from_user_id"],
-            "to_user_id": summary["to_user_id"],
-            "reason": reason,
-            "actor_id": str(actor_id) if actor_id else None,
-        },
     )
 
 

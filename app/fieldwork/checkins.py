@@ -26,7 +26,7 @@ from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
-from app.customers.activity import record_followup_activity
+from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Collaborator, Customer
 from app.feed import publish
 from app.fieldwork import files, rules
@@ -231,7 +231,9 @@ async def create_checkin(
     )
     if counts:
         # The visit happened at the phone's time, but never later than we heard of it.
-        await record_followup_activity(session, context.id, min(data.client_recorded_at, received))
+        await refresh_recycle_clock(
+            session, context.id, followup_at=min(data.client_recorded_at, received)
+        )
     await publish.record_added(
         session,
         principal,

@@ -14,7 +14,7 @@ from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import load_customer, subtree_user_ids
-from app.customers.activity import record_followup_activity
+from app.customers.clock import refresh_recycle_clock
 from app.feed import publish
 from app.fieldwork import files
 from app.fieldwork.models import Checkin, Followup
@@ -87,8 +87,8 @@ async def create_followup(
     await files.attach_files(
         session, principal, data.attachment_ids, "followup", followup.id, field="attachment_ids"
     )
-    await record_followup_activity(
-        session, data.customer_id, at, data.next_followup_at, set_next=True
+    await refresh_recycle_clock(
+        session, data.customer_id, followup_at=at, next_followup_at=data.next_followup_at
     )
     await publish.record_added(
         session,
@@ -139,8 +139,11 @@ async def update_followup(
         followup.kind = data.kind
     if "next_followup_at" in fields:
         followup.next_followup_at = data.next_followup_at
-        await record_followup_activity(
-            session, followup.customer_id, followup.created_at, data.next_followup_at, set_next=True
+        await refresh_recycle_clock(
+            session,
+            followup.customer_id,
+            followup_at=followup.created_at,
+            next_followup_at=data.next_followup_at,
         )
     followup.version += 1
     await session.commit()

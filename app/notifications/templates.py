@@ -39,6 +39,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "{actor} handed {count} of {from_user}'s customers over to you",
         ),
     },
+    "deal_won": {
+        "zh-CN": ("成交确认", "{actor}与客户「{customer}」成交 {amount}"),
+        "en": ("Deal won", "{actor} closed a deal with {customer} {amount}"),
+    },
     "customer_released": {
         "zh-CN": ("客户退回公海", "{actor}把客户「{customer}」退回了公海：{reason}"),
         "en": ("Customer released", "{actor} released {customer} to the pool: {reason}"),

@@ -16,6 +16,7 @@ EventType = Literal[
     "customer.recycled",
     "customer.transferred",
     "customer.assigned",
+    "customer.deal_recorded",
     "collaborator.added",
     "comment.created",
     "like.created",

@@ -1,6 +1,7 @@
 """Webhooks: admin subscriptions, the outbox of deliveries, and the SSRF guard on their URLs."""
 
 import asyncio
+import json
 import secrets
 import socket
 import uuid
@@ -9,7 +10,7 @@ from typing import Any
 
 import httpx
 from pydantic_core import to_jsonable_python
-from sqlalchemy import DateTime, String, Uuid, any_, bindparam, func, literal, select
+from sqlalchemy import DateTime, String, Uuid, any_, bindparam, func, literal, select, text
 from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -298,6 +299,49 @@ def _enqueue_statement():  # noqa: ANN202 - an INSERT … SELECT
 
 
 _ENQUEUE = _enqueue_statement()
+
+# Many events of one type at once (a set of ownership changes): one fixed-shape statement
+# over arrays, whatever the number of events.
+_ENQUEUE_MANY = text("""
+INSERT INTO webhook_deliveries (id, company_id, webhook_id, event_id, event_type, payload,
+                                status, attempts, next_attempt_at, created_at)
+SELECT gen_random_uuid(), w.company_id, w.id, e.event_id, :event_type, e.payload::jsonb,
+       'pending', 0, :at, :at
+FROM unnest(CAST(:company_ids AS uuid[]), CAST(:event_ids AS uuid[]), CAST(:payloads AS text[]))
+     AS e(company_id, event_id, payload)
+JOIN webhooks w ON w.company_id = e.company_id AND w.active AND w.deleted_at IS NULL
+               AND :event_type = ANY(w.event_types)
+ON CONFLICT DO NOTHING
+""")
+
+
+async def enqueue_events(
+    session: AsyncSession,
+    event_type: str,
+    events: list[tuple[uuid.UUID, uuid.UUID, dict[str, Any]]],
+    occurred_at: datetime,
+) -> int:
+    """Outbox for a set of events of one type: (company_id, event_id, subject) each; the
+    payload of each is `event_payload`'s, as for a single event."""
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown webhook event type {event_type!r}")
+    if not events:
+        return 0
+    payloads = [
+        json.dumps(event_payload(event_id, event_type, company_id, subject, occurred_at))
+        for company_id, event_id, subject in events
+    ]
+    result = await session.execute(
+        _ENQUEUE_MANY,
+        {
+            "event_type": event_type,
+            "at": now(),
+            "company_ids": [company_id for company_id, _, _ in events],
+            "event_ids": [event_id for _, event_id, _ in events],
+            "payloads": payloads,
+        },
+    )
+    return result.rowcount
 
 
 async def enqueue_event(

@@ -1,4 +1,4 @@
-"""`record_followup_activity` (one UPDATE) moves the clock exactly as `rules.recycle_clock` says."""
+"""`refresh_recycle_clock` (one UPDATE) moves the clock exactly as `rules.recycle_clock` says."""
 
 import itertools
 import uuid
@@ -7,7 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from app.core import clock
-from app.customers.activity import record_followup_activity
+from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Customer, Pool
 from app.customers.rules import RecycleRules, recycle_clock
 from app.db import session_factory
@@ -55,7 +55,7 @@ async def test_one_statement_clock_matches_recycle_clock_over_rules_statuses_and
                 before = await session.get(Customer, customer_id)
                 version, previous_followup = before.version, before.last_followup_at
                 at = start - timedelta(hours=1)
-                await record_followup_activity(session, customer_id, at)
+                await refresh_recycle_clock(session, customer_id, followup_at=at)
                 await session.commit()
                 after = (
                     await session.execute(
@@ -90,9 +90,11 @@ async def test_next_followup_is_set_only_when_asked():
         customer_id = uuid.UUID((await create_customer(http, rep, "Acme"))["id"])
         later = clock.now() + timedelta(days=3)
         async with session_factory()() as session:
-            await record_followup_activity(session, customer_id, clock.now(), later, set_next=True)
+            await refresh_recycle_clock(
+                session, customer_id, followup_at=clock.now(), next_followup_at=later
+            )
             await session.commit()
-            await record_followup_activity(session, customer_id, clock.now(), None)
+            await refresh_recycle_clock(session, customer_id, followup_at=clock.now())
             await session.commit()
             row = await session.get(Customer, customer_id, populate_existing=True)
         assert row.next_followup_at == later

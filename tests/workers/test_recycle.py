@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.core import clock
-from app.customers.activity import record_followup_activity
+from app.customers.clock import refresh_recycle_clock
 from app.db import session_factory
 from app.notifications.models import Notification
 from app.ops.service import record_run
@@ -120,7 +120,9 @@ async def test_a_follow_up_racing_the_job_wins():
         async with session_factory()() as followup_session:
             import uuid
 
-            await record_followup_activity(followup_session, uuid.UUID(customer["id"]), clock.now())
+            await refresh_recycle_clock(
+                followup_session, uuid.UUID(customer["id"]), followup_at=clock.now()
+            )
             counts = await run_recycle()
             assert counts["recycled"] == 0
             await followup_session.commit()
