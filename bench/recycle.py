@@ -230,27 +230,6 @@ SELECT count(*) FROM events"""
 # ---------- the job, in a child process ----------
 
 
-def patch_sql_notify() -> None:
-    """Experiment (a proposal): the batch's notifications rendered in the MOVE_DUE statement
-    itself (NOTES_CTE) instead of notify_many in Python — one statement per batch + COMMIT."""
-    from sqlalchemy import text
-
-    import workers.jobs.recycle as job
-
-    head, sep, _ = job.MOVE_DUE.text.rpartition(
-        "\nSELECT m.id, m.company_id, m.name, m.owner_id, m.reason, e.event_id"
-    )
-    assert sep, "MOVE_DUE changed: update bench/recycle.py"
-    statement = text(head + NOTES_CTE + "SELECT count(*) FROM events")
-
-    async def recycle_batch(session, at, batch=job.BATCH):  # noqa: ANN001, ANN202
-        moved = await session.scalar(statement, {"now": at, "batch": batch})
-        await session.commit()
-        return moved
-
-    job.recycle_batch = recycle_batch
-
-
 async def run_job_child(args: argparse.Namespace) -> int:
     """Run workers.jobs.recycle.recycle once and print its timings as one JSON line."""
     from sqlalchemy import event
@@ -265,6 +244,9 @@ async def run_job_child(args: argparse.Namespace) -> int:
     # the round trip), COMMITs; the rest is Python (SQLAlchemy compile, rendering, rows).
     spent: dict[str, float] = {}
     kinds = (("WITH due AS", "MOVE_DUE statement"), ("SELECT users.id", "recipients SELECT"),
+             ("INSERT INTO ownership_events", "ownership events INSERT"),
+             ("INSERT INTO feed_items", "feed items INSERT"),
+             ("INSERT INTO webhook_deliveries", "webhook outbox INSERT"),
              ("INSERT INTO notifications", "notifications INSERT"),
              ("WITH candidates", "WARN_DUE statement"))  # fmt: skip
 
@@ -297,8 +279,6 @@ async def run_job_child(args: argparse.Namespace) -> int:
         elif args.pause_ms:
             await asyncio.sleep(args.pause_ms / 1000)  # an experiment, not the shipped job
 
-    if args.job_variant == "sql-notify":
-        patch_sql_notify()
     counts: dict[str, int] = {}
     await recycle(counts, batch=args.batch or BATCH, after_batch=after_batch)
     wall = time.perf_counter() - started
@@ -325,7 +305,7 @@ def job_command(args: argparse.Namespace) -> list[str]:
     return [
         sys.executable, "-m", "bench.recycle", "--run-job", "--database-url",
         args.database_url, "--redis-url", args.redis_url, "--batch", str(args.batch),
-        "--pause-ms", str(args.pause_ms), "--job-variant", args.job_variant,
+        "--pause-ms", str(args.pause_ms),
     ]  # fmt: skip
 
 
@@ -576,11 +556,6 @@ def print_report(  # noqa: C901, PLR0912
         f"== recycle: {args.due:,} due customers of {info['customers']:,}; {args.webhooks} "
         f"webhook subscribed; job batch {args.batch}"
         + (f", {args.pause_ms:g} ms pause between batches (experiment)" if args.pause_ms else "")
-        + (
-            ", JOB VARIANT sql-notify (experiment: notifications inside MOVE_DUE)"
-            if args.job_variant != "shipped"
-            else ""
-        )
         + f"; {args.rounds} round(s) from a freshly restored state each — every round listed "
         "(* = another benchmark process ran meanwhile), ratios from the best undisturbed round"
     )
@@ -800,11 +775,12 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
         print_report(args, info, results, latency, during_job,
                      None if args.no_http else (loads, verdicts))  # fmt: skip
         if args.explain:
-            import re
+            from sqlalchemy.dialects import postgresql
 
-            from workers.jobs.recycle import MOVE_DUE
+            from app.customers.recycling import MOVE_DUE
 
-            move_due = re.sub(r":batch\b", "$2::int", re.sub(r":now\b", "$1", MOVE_DUE.text))
+            compiled = str(MOVE_DUE.compile(dialect=postgresql.dialect()))
+            move_due = compiled.replace("%(batch)s", "$2::int").replace("%(at)s", "$1")
             for title, statement, params in (
                 ("the hand-written UPDATE", UPDATE_ONLY, ()),
                 (f"one batch of the job (MOVE_DUE, batch {args.batch})", move_due, (args.batch,)),
@@ -843,12 +819,6 @@ def main() -> int:
         help="job; hand-written: update (UPDATE only), events (+ ownership events), all",
     )
     parser.add_argument("--no-http", action="store_true", help="skip the owner=me part")
-    parser.add_argument(
-        "--job-variant",
-        choices=("shipped", "sql-notify"),
-        default="shipped",
-        help="experiment: sql-notify = notifications rendered inside MOVE_DUE (a proposal)",
-    )
     parser.add_argument(
         "--pause-ms",
         type=float,

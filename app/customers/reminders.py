@@ -1,0 +1,102 @@
+"""The customers' daily reminders (in each company's time zone, at its reminder hour):
+follow-ups overdue, won customers forgotten, contacts' birthdays. The reminders job calls
+`customer_reminders`; dedupe keys carry the local day, so a rerun tells nobody twice."""
+
+import uuid
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+OVERDUE_WINDOW = timedelta(days=30)
+
+OVERDUE = text("""
+SELECT id, name, owner_id, next_followup_at FROM customers
+WHERE company_id = :company AND owner_id IS NOT NULL AND deleted_at IS NULL
+  AND next_followup_at < :now AND next_followup_at >= :since
+""")
+FORGOTTEN = text("""
+SELECT id, name, owner_id, greatest(last_followup_at, claimed_at) AS last_touch FROM customers
+WHERE company_id = :company AND owner_id IS NOT NULL AND deleted_at IS NULL AND status = 'won'
+  AND coalesce(greatest(last_followup_at, claimed_at), created_at) < :cutoff
+""")
+BIRTHDAYS = text("""
+SELECT ct.id, ct.name AS contact, cu.id AS customer_id, cu.name AS customer, cu.owner_id
+FROM customer_contacts ct JOIN customers cu ON cu.id = ct.customer_id
+WHERE ct.company_id = :company AND ct.deleted_at IS NULL AND cu.deleted_at IS NULL
+  AND cu.owner_id IS NOT NULL AND ct.birthday IS NOT NULL
+  AND extract(month FROM ct.birthday) = :month AND extract(day FROM ct.birthday) = :day
+""")
+
+
+def _notice(
+    company: uuid.UUID, user: uuid.UUID, kind: str, key: str, params: dict, customer: uuid.UUID
+) -> dict[str, Any]:
+    return {
+        "company_id": company,
+        "user_id": user,
+        "kind": kind,
+        "params": params,
+        "dedupe_key": key,
+        "subject_type": "customer",
+        "subject_id": customer,
+        "customer_id": customer,
+        "deep_link": f"outfield://customers/{customer}",
+    }
+
+
+async def customer_reminders(
+    session: AsyncSession,
+    company: uuid.UUID,
+    zone: ZoneInfo,
+    day: date,
+    at: datetime,
+    forgotten_after_days: int,
+) -> list[dict[str, Any]]:
+    """Today's customer reminders of one company, as notices for `notify_many`."""
+    notices: list[dict[str, Any]] = []
+    for row in (
+        await session.execute(
+            OVERDUE, {"company": company, "now": at, "since": at - OVERDUE_WINDOW}
+        )
+    ).all():
+        due_local = row.next_followup_at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        notices.append(
+            _notice(
+                company,
+                row.owner_id,
+                "followup_overdue",
+                f"followup_overdue:{row.id}:{day}",
+                {"customer": row.name, "due_local": due_local},
+                row.id,
+            )
+        )
+    cutoff = at - timedelta(days=forgotten_after_days)
+    for row in (await session.execute(FORGOTTEN, {"company": company, "cutoff": cutoff})).all():
+        days = (at - row.last_touch).days if row.last_touch else forgotten_after_days
+        notices.append(
+            _notice(
+                company,
+                row.owner_id,
+                "customer_forgotten",
+                f"forgotten:{row.id}:{day}",
+                {"customer": row.name, "days": days},
+                row.id,
+            )
+        )
+    for row in (
+        await session.execute(BIRTHDAYS, {"company": company, "month": day.month, "day": day.day})
+    ).all():
+        notices.append(
+            _notice(
+                company,
+                row.owner_id,
+                "contact_birthday",
+                f"birthday:{row.id}:{day}",
+                {"customer": row.customer, "contact": row.contact},
+                row.customer_id,
+            )
+        )
+    return notices
