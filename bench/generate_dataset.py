@@ -105,7 +105,8 @@ CUSTOMER_COLUMNS = [
     "id", "company_id", "name", "name_normalized", "industry", "size", "tier", "source",
     "region", "address", "latitude", "longitude", "phone", "phone_normalized", "status",
     "tags", "custom_fields", "owner_id", "pool_id", "claimed_at", "last_followup_at",
-    "next_followup_at", "last_deal_at", "recycle_at", "recycle_reason", "pooled_at",
+    "next_followup_at", "last_deal_at", "recycle_at", "recycle_reason", "recycle_check_at",
+    "pooled_at",
     "pool_reason", "pool_entry_kind", "previous_owner_id", "created_by", "version",
     "created_at", "updated_at", "deleted_at",
 ]  # fmt: skip
@@ -309,6 +310,7 @@ class CustomerFactory:
 
         self.rules = rules
         self.recycle = rules.RecycleRules(no_followup_days=15, no_deal_days=30, won_exempt=True)
+        self.warning_days = 3  # the default pool's, as ensure_company_pools makes it
         self.rng = rng
         self.org = org
         self.now = now
@@ -501,6 +503,7 @@ class CustomerFactory:
                     last_deal_at,
                     recycle_at,
                     recycle_reason,
+                    self.rules.recycle_check_at(recycle_at, self.warning_days),
                     pooled_at,
                     pool_reason,
                     pool_entry_kind,

@@ -199,6 +199,7 @@ async def seed_customers(session, company_id: uuid.UUID) -> None:
             claimed_at=claimed_at,
             last_followup_at=last_followup,
             recycle_at=clock.recycle_at,
+            recycle_check_at=rules.recycle_check_at(clock.recycle_at, pool.warning_days),
             recycle_reason=clock.recycle_reason,
             pooled_at=None if owner_id else at,
             pool_entry_kind=None if owner_id else "created",

@@ -64,6 +64,22 @@ def clock_expressions(**overrides: ColumnElement[Any]) -> tuple[ColumnElement, C
     )
 
 
+def check_expression(recycle_at: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`recycle_check_at` for a new `recycle_at`: when the recycle job should look next —
+    the advance warning (the pool's warning days before), or recycle_at itself.
+
+    Written wherever recycle_at may move earlier (owner changes, deals, status and rule
+    changes). A follow-up or check-in only moves recycle_at later, so it leaves this alone:
+    its UPDATE then touches no indexed column and stays a HOT update; the job, finding a
+    customer whose recycle_at has moved on, looks again later (`recycling`).
+    """
+    columns = CUSTOMERS.c
+    warning_days = select(_POOLS.warning_days).where(_POOLS.id == columns.pool_id)
+    return recycle_at - func.make_interval(
+        0, 0, 0, 0, func.coalesce(warning_days.scalar_subquery(), 0) * 24
+    )
+
+
 @lru_cache(maxsize=16)
 def _refresh_statement(followup: bool, deal: bool, set_next: bool, touch: bool) -> Update:
     """The UPDATE of `refresh_recycle_clock` for one shape, built once (follow-ups and
@@ -80,6 +96,9 @@ def _refresh_statement(followup: bool, deal: bool, set_next: bool, touch: bool) 
         )
     recycle_at, reason = clock_expressions(**overrides)
     values: dict[str, Any] = {**overrides, "recycle_at": recycle_at, "recycle_reason": reason}
+    if not (followup and not deal):
+        # Only a follow-up is sure to move recycle_at later (see check_expression).
+        values["recycle_check_at"] = check_expression(recycle_at)
     if set_next:
         values["next_followup_at"] = bindparam("next_followup_at", type_=AWARE)
     if touch:
@@ -146,7 +165,11 @@ async def recompute_recycle(
             CUSTOMERS.c.owner_id.is_not(None),
             CUSTOMERS.c.deleted_at.is_(None),
         )
-        .values(recycle_at=recycle_at, recycle_reason=reason)
+        .values(
+            recycle_at=recycle_at,
+            recycle_reason=reason,
+            recycle_check_at=check_expression(recycle_at),
+        )
     )
     if pool_id is not None:
         stmt = stmt.where(CUSTOMERS.c.pool_id == pool_id)

@@ -64,10 +64,12 @@ class Customer(Base):
             "id",
             postgresql_where=text("deleted_at IS NULL AND owner_id IS NULL"),
         ),
+        # The recycle job's way in. Not recycle_at: that moves on every follow-up and
+        # check-in, and an indexed column changing makes each of those updates non-HOT.
         Index(
-            "ix_customers_recycle_at",
-            "recycle_at",
-            postgresql_where=text("recycle_at IS NOT NULL AND deleted_at IS NULL"),
+            "ix_customers_recycle_check",
+            "recycle_check_at",
+            postgresql_where=text("recycle_check_at IS NOT NULL AND deleted_at IS NULL"),
         ),
         Index("ix_customers_company_created", "company_id", "created_at", "id"),
         # Filtered lists (industry, and name search) must not walk the whole company: bench/.
@@ -129,6 +131,10 @@ class Customer(Base):
     recycle_reason: Mapped[str | None] = mapped_column(String(16))
     # The recycle_at the owner was last warned about: one warning per recycle cycle.
     recycle_warning_for: Mapped[datetime | None]
+    # When the recycle job looks at the customer next: its advance warning, or recycle_at.
+    # Written wherever recycle_at may move earlier (`clock.check_expression`); a follow-up or
+    # check-in only moves recycle_at later and leaves it (the job reschedules it lazily).
+    recycle_check_at: Mapped[datetime | None]
     pooled_at: Mapped[datetime | None]
     pool_reason: Mapped[str | None] = mapped_column(String(500))
     pool_entry_kind: Mapped[str | None] = mapped_column(String(16))

@@ -71,6 +71,14 @@ def recycle_clock(
     return RecycleClock(due, reason)
 
 
+def recycle_check_at(recycle_at: datetime | None, warning_days: int) -> datetime | None:
+    """When the recycle job should look at a customer next: its advance warning (the pool's
+    warning days before recycle_at, as 24-hour spans), or recycle_at itself."""
+    if recycle_at is None:
+        return None
+    return recycle_at - timedelta(hours=24 * max(warning_days, 0))
+
+
 def recycle_sql(
     customer: Any, no_followup_days: Any, no_deal_days: Any, won_exempt: Any
 ) -> tuple[ColumnElement[Any], ColumnElement[Any]]:

@@ -135,6 +135,7 @@ async def _initial_clock(session: AsyncSession, customer: Customer) -> None:
         rules=recycle_rules(governing, settings),
     )
     customer.recycle_at, customer.recycle_reason = clock.recycle_at, clock.recycle_reason
+    customer.recycle_check_at = rules.recycle_check_at(clock.recycle_at, governing.warning_days)
 
 
 async def create_customer(
@@ -336,6 +337,6 @@ async def delete_customer(
     if not access.can_direct:
         raise forbid("Only the owner or their managers may delete this customer.")
     access.customer.deleted_at = now()
-    access.customer.recycle_at = None
+    access.customer.recycle_at = access.customer.recycle_check_at = None
     access.customer.version += 1
     await session.commit()

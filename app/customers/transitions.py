@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.customers.clock import clock_expressions
+from app.customers.clock import check_expression, clock_expressions
 from app.customers.models import Collaborator, Customer
 from app.feed.publish import publish_items
 from app.notifications import service as notifications
@@ -82,6 +82,7 @@ def _values(transition: Transition) -> dict[str, Any]:
             "claimed_at": at,
             "recycle_at": recycle_at,
             "recycle_reason": reason,
+            "recycle_check_at": check_expression(recycle_at),
             "pooled_at": null(),
             "pool_entry_kind": null(),
             "pool_reason": null(),
@@ -104,6 +105,7 @@ def _values(transition: Transition) -> dict[str, Any]:
         "claimed_at": null(),
         "recycle_at": null(),
         "recycle_reason": null(),
+        "recycle_check_at": null(),
         "pooled_at": at,
         "pool_entry_kind": transition.kind,
         "pool_reason": reason,
