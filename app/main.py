@@ -6,19 +6,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from app.auth.router import router as auth_router
+from app.auth.tokens import token_scope
 from app.config import get_settings
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
 from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.redis import close_redis
-from app.customers import ownership as customer_ownership
 from app.customers.contacts_router import router as contacts_router
-from app.customers.history import timeline_sources
 from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
 from app.db import dispose_engine
 from app.feed.router import router as feed_router
-from app.fieldwork import timeline as fieldwork_timeline
 from app.fieldwork.files_router import router as files_router
 from app.fieldwork.logs_router import router as logs_router
 from app.fieldwork.router import router as fieldwork_router
@@ -26,7 +24,6 @@ from app.notifications.devices_router import router as devices_router
 from app.notifications.router import router as notifications_router
 from app.notifications.webhooks_router import router as webhooks_router
 from app.ops.router import router as ops_router
-from app.org import service as org_service
 from app.org.router import router as org_router
 from app.reports.router import router as reports_router
 
@@ -47,21 +44,6 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     await close_redis()
 
 
-def install_hooks() -> None:
-    """Cross-package reactions: a new company gets its pools; a leaver's customers move on."""
-    if customer_ownership.on_signup not in org_service.signup_hooks:
-        org_service.signup_hooks.append(customer_ownership.on_signup)
-    if customer_ownership.on_user_deactivated not in org_service.deactivation_hooks:
-        org_service.deactivation_hooks.append(customer_ownership.on_user_deactivated)
-    for source in (
-        fieldwork_timeline.followups_on,
-        fieldwork_timeline.checkins_at,
-        fieldwork_timeline.logs_about,
-    ):
-        if source not in timeline_sources:
-            timeline_sources.append(source)
-
-
 def create_app() -> FastAPI:
     """The ASGI application."""
     settings = get_settings()
@@ -73,8 +55,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    install_hooks()
-    app.add_middleware(IdempotencyMiddleware)
+    app.add_middleware(IdempotencyMiddleware, token_scope=token_scope)
     app.add_middleware(RequestContextMiddleware)
     for router in (
         ops_router,

@@ -10,6 +10,7 @@ from datetime import datetime
 import jwt
 
 from app.config import get_settings
+from app.core.clock import now
 
 ALGORITHM = "HS256"
 
@@ -98,3 +99,13 @@ def parse_refresh_token(token: str) -> uuid.UUID | None:
     if not hmac.compare_digest(signature, _refresh_signature(token_id)):
         return None
     return token_id
+
+
+def token_scope(token: str) -> str | None:
+    """'company:user' of a valid access token, None for any invalid one (the idempotency
+    middleware keys stored responses by it; the route itself answers the 401)."""
+    try:
+        claims = decode_access_token(token, now())
+    except Exception:  # noqa: BLE001 - any invalid token
+        return None
+    return f"{claims.company_id}:{claims.user_id}"

@@ -1,7 +1,7 @@
 """A customer's history: ownership events and the timeline across owners."""
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from sqlalchemy import Select, literal, select, union_all
@@ -29,16 +29,20 @@ async def ownership_history(
     return make_page(rows, params)
 
 
-# Other packages add their records (follow-ups, check-ins, logs) to the timeline here. Each
-# source returns a SELECT of: id, created_at, kind, actor_id, from_user_id, to_user_id,
-# text, amount — the columns of the union below — of the records on the customer that the
-# caller may see (a record type can be more private than the customer, e.g. work logs).
+# Other packages' records (follow-ups, check-ins, logs) join the timeline as sources; the
+# composition (`app.composition.TIMELINE_SOURCES`) names them. Each source returns a SELECT
+# of: id, created_at, kind, actor_id, from_user_id, to_user_id, text, amount — the columns of
+# the union below — of the records on the customer that the caller may see (a record type
+# can be more private than the customer, e.g. work logs).
 TimelineSource = Callable[[uuid.UUID, Principal], Select[Any]]
-timeline_sources: list[TimelineSource] = []
 
 
 async def timeline(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    params: PageParams,
+    sources: Iterable[TimelineSource],
 ) -> tuple[list, str | None]:
     """Everything that happened to the customer, across owners, newest first."""
     await load_customer(session, principal, customer_id)
@@ -62,7 +66,7 @@ async def timeline(
         Deal.note,
         Deal.amount,
     ).where(Deal.customer_id == customer_id)
-    extra = [source(customer_id, principal) for source in timeline_sources]
+    extra = [source(customer_id, principal) for source in sources]
     merged = union_all(events, deals, *extra).subquery()
     stmt = paginate(select(merged), merged.c.created_at, merged.c.id, params)
     rows = list((await session.execute(stmt)).all())

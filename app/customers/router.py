@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal, current_principal
+from app.composition import TIMELINE_SOURCES
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS, to_wgs84
@@ -309,7 +310,9 @@ async def customer_timeline(
     session: AsyncSession = Depends(get_session),
 ) -> Page[TimelineItem]:
     """Across all owners, newest first: so a new owner sees why the last one did not close."""
-    rows, next_cursor = await history.timeline(session, principal, customer_id, params)
+    rows, next_cursor = await history.timeline(
+        session, principal, customer_id, params, TIMELINE_SOURCES
+    )
     items = [
         TimelineItem(
             kind=row.kind,

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal, current_principal, require_admin
+from app.composition import ORG_REACTIONS
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page, PageParams, page_params
@@ -60,7 +61,7 @@ def user_out(user: User, response: Response | None = None) -> UserOut:
 )
 async def signup(body: SignupIn, session: AsyncSession = Depends(get_session)) -> SignupOut:
     """Turned off by `OUTFIELD_SIGNUP_ENABLED=false` (403 `signup_disabled`)."""
-    company, user = await service.signup(session, body)
+    company, user = await service.signup(session, body, ORG_REACTIONS)
     return SignupOut(company=CompanyOut.model_validate(company), user=UserOut.model_validate(user))
 
 
@@ -272,5 +273,5 @@ async def deactivate_user(
     """Admin only. Revokes their tokens; customers go to the pool or to `successor_id`."""
     successor_id = body.successor_id if body else None
     return UserOut.model_validate(
-        await service.deactivate_user(session, principal, user_id, successor_id)
+        await service.deactivate_user(session, principal, user_id, successor_id, ORG_REACTIONS)
     )

@@ -2,6 +2,7 @@
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -25,12 +26,17 @@ from app.org.schemas import (
     UserUpdate,
 )
 
-# Later packages (customers) register what must happen to a user's records on deactivation.
 DeactivationHook = Callable[[AsyncSession, Principal, User, uuid.UUID | None], Awaitable[None]]
-deactivation_hooks: list[DeactivationHook] = []
-# ... and what a new company needs besides its root department and admin (the default pool).
 SignupHook = Callable[[AsyncSession, Company, User], Awaitable[None]]
-signup_hooks: list[SignupHook] = []
+
+
+@dataclass(frozen=True)
+class OrgReactions:
+    """What other packages do when a company signs up or a user is deactivated (the
+    composition, `app.composition.ORG_REACTIONS`, says who)."""
+
+    on_signup: tuple[SignupHook, ...] = ()
+    on_deactivated: tuple[DeactivationHook, ...] = ()
 
 
 def department_depth(department: Department) -> int:
@@ -74,7 +80,9 @@ def user_visibility(principal: Principal) -> ColumnElement[bool]:
 # ---------- signup and me ----------
 
 
-async def signup(session: AsyncSession, data: SignupIn) -> tuple[Company, User]:
+async def signup(
+    session: AsyncSession, data: SignupIn, reactions: OrgReactions
+) -> tuple[Company, User]:
     """A new company with its root department and first admin."""
     if not get_settings().signup_enabled:
         raise ProblemError(403, "signup_disabled", "Self-service signup is turned off here.")
@@ -102,7 +110,7 @@ async def signup(session: AsyncSession, data: SignupIn) -> tuple[Company, User]:
     await session.flush()
     session.add(admin)
     await _flush_user(session)
-    for hook in signup_hooks:
+    for hook in reactions.on_signup:
         await hook(session, company, admin)
     await session.commit()
     return company, admin
@@ -382,7 +390,11 @@ async def update_user(
 
 
 async def deactivate_user(
-    session: AsyncSession, principal: Principal, user_id: uuid.UUID, successor_id: uuid.UUID | None
+    session: AsyncSession,
+    principal: Principal,
+    user_id: uuid.UUID,
+    successor_id: uuid.UUID | None,
+    reactions: OrgReactions,
 ) -> User:
     """Admin: deactivate a user, revoke their tokens, hand their customers on."""
     user = await get_user(session, principal, user_id)
@@ -409,7 +421,7 @@ async def deactivate_user(
         user.token_version += 1
         user.version += 1
         await revoke_user_tokens(session, user.id)
-        for hook in deactivation_hooks:
+        for hook in reactions.on_deactivated:
             await hook(session, principal, user, successor_id)
         await session.commit()
     return user

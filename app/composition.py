@@ -1,0 +1,26 @@
+"""Who reacts to what, in one explicit place that the API, the worker and the scripts import
+alike (instead of lists that one process fills at start-up and another never sees).
+
+* A company signs up: besides its root department and admin, it gets its default pool and
+  pool settings (customers).
+* A user is deactivated: their customers go to the successor or back to the pool, with the
+  ownership events, feed items and webhooks of a transfer or release (customers).
+* A customer's timeline: its ownership events and deals (customers) with the follow-ups,
+  check-ins and work logs about it (fieldwork), each under its own visibility rule.
+"""
+
+from app.customers import ownership
+from app.customers.history import TimelineSource
+from app.fieldwork import timeline as fieldwork_timeline
+from app.org.service import OrgReactions
+
+ORG_REACTIONS = OrgReactions(
+    on_signup=(ownership.on_signup,),
+    on_deactivated=(ownership.on_user_deactivated,),
+)
+
+TIMELINE_SOURCES: tuple[TimelineSource, ...] = (
+    fieldwork_timeline.followups_on,
+    fieldwork_timeline.checkins_at,
+    fieldwork_timeline.logs_about,
+)
