@@ -2,13 +2,11 @@
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth import service
-from app.auth.principal import Principal, current_principal
 from app.auth.schemas import PasswordChange, RefreshRequest, TokenPair
 from app.core.errors import problem_responses
-from app.db import get_session
+from app.deps import Caller, Session
 from app.org import service as org_service
 
 router = APIRouter(tags=["auth"])
@@ -21,9 +19,10 @@ router = APIRouter(tags=["auth"])
     responses=problem_responses(401, 422, 429),
 )
 async def token(
+    *,
     request: Request,
     form: OAuth2PasswordRequestForm = Depends(),
-    session: AsyncSession = Depends(get_session),
+    session: Session,
 ) -> TokenPair:
     """`username` is the e-mail. Returns a short access token and a rotating refresh token."""
     client_ip = request.client.host if request.client else "unknown"
@@ -37,7 +36,7 @@ async def token(
     summary="Rotate a refresh token",
     responses=problem_responses(401, 422),
 )
-async def refresh(body: RefreshRequest, session: AsyncSession = Depends(get_session)) -> TokenPair:
+async def refresh(body: RefreshRequest, session: Session) -> TokenPair:
     """Each refresh token works once; retrying the previous one within the grace window
     returns the same new pair; any other reuse revokes the whole sign-in."""
     return await service.refresh(session, body.refresh_token)
@@ -49,7 +48,7 @@ async def refresh(body: RefreshRequest, session: AsyncSession = Depends(get_sess
     summary="Sign out (revoke the refresh token's sign-in)",
     responses=problem_responses(422),
 )
-async def logout(body: RefreshRequest, session: AsyncSession = Depends(get_session)) -> Response:
+async def logout(body: RefreshRequest, session: Session) -> Response:
     """Idempotent: an unknown or already revoked token also answers 204."""
     await service.logout(session, body.refresh_token)
     return Response(status_code=204)
@@ -63,8 +62,8 @@ async def logout(body: RefreshRequest, session: AsyncSession = Depends(get_sessi
 )
 async def change_password(
     body: PasswordChange,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Every outstanding access and refresh token of the caller stops working."""
     await org_service.change_password(session, principal, body.current_password, body.new_password)

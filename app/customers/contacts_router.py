@@ -2,12 +2,10 @@
 
 import uuid
 
-from fastapi import APIRouter, Depends, Header, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Response
 
-from app.auth.principal import Principal, current_principal
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
+from app.core.pagination import Page
 from app.customers import collaborators, contacts
 from app.customers.schemas import (
     CollaboratorCreate,
@@ -16,7 +14,7 @@ from app.customers.schemas import (
     ContactOut,
     ContactUpdate,
 )
-from app.db import get_session
+from app.deps import Caller, Paging, Session
 
 router = APIRouter(tags=["customers"])
 
@@ -29,9 +27,9 @@ router = APIRouter(tags=["customers"])
 )
 async def list_contacts(
     customer_id: uuid.UUID,
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: Caller,
+    session: Session,
 ) -> Page[ContactOut]:
     """Contacts of a visible customer, newest first."""
     rows, next_cursor = await contacts.list_contacts(session, principal, customer_id, params)
@@ -51,8 +49,8 @@ async def create_contact(
     customer_id: uuid.UUID,
     body: ContactCreate,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> ContactOut:
     """Owner, collaborators and their managers. A retried client id returns the same contact."""
     contact, created = await contacts.create_contact(session, principal, customer_id, body)
@@ -68,12 +66,13 @@ async def create_contact(
     responses=problem_responses(401, 403, 404, 412, 422),
 )
 async def update_contact(
+    *,
     customer_id: uuid.UUID,
     contact_id: uuid.UUID,
     body: ContactUpdate,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> ContactOut:
     """`If-Match` optional (412 when stale)."""
     contact = await contacts.update_contact(
@@ -91,8 +90,8 @@ async def update_contact(
 async def delete_contact(
     customer_id: uuid.UUID,
     contact_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Soft delete."""
     await contacts.delete_contact(session, principal, customer_id, contact_id)
@@ -110,8 +109,8 @@ async def delete_contact(
 )
 async def list_collaborators(
     customer_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> list[CollaboratorOut]:
     """Colleagues working on the customer with the owner."""
     rows = await collaborators.list_collaborators(session, principal, customer_id)
@@ -127,8 +126,8 @@ async def list_collaborators(
 async def add_collaborator(
     customer_id: uuid.UUID,
     body: CollaboratorCreate,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CollaboratorOut:
     """The owner or their managers; adding the same user again updates the role."""
     return CollaboratorOut.model_validate(
@@ -145,8 +144,8 @@ async def add_collaborator(
 async def remove_collaborator(
     customer_id: uuid.UUID,
     user_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """The owner or their managers (or the collaborator themselves)."""
     await collaborators.remove_collaborator(session, principal, customer_id, user_id)

@@ -4,13 +4,11 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal, current_principal, require_admin
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS
-from app.core.pagination import Page, PageParams, json_response, page_params
+from app.core.pagination import Page, json_response
 from app.customers import ownership, pool_admin, service
 from app.customers.filters import customer_filters, pool_filters
 from app.customers.models import PoolSettings
@@ -26,7 +24,7 @@ from app.customers.schemas import (
     PoolRulesOut,
     PoolUpdate,
 )
-from app.db import get_session
+from app.deps import AdminCaller, Caller, Paging, Session
 
 router = APIRouter(tags=["pool"])
 
@@ -53,12 +51,13 @@ def rules_out(settings: PoolSettings, response: Response | None = None) -> PoolR
     responses=problem_responses(401, 422),
 )
 async def list_pool_customers(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     filters: dict[str, Any] = Depends(customer_filters),
     extra: dict[str, Any] = Depends(pool_filters),
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Each shows why it is there: `pool_entry_kind`, `pool_reason`, `previous_owner_id`."""
     rows, next_cursor = await service.list_pool_customers(
@@ -77,8 +76,8 @@ async def list_pool_customers(
 )
 async def claim_customer(
     customer_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CustomerOut:
     """409 `holding_cap_reached`, `customer_not_in_pool`, `reclaim_cooldown`; 429 on limit."""
     return customer_out(await ownership.claim(session, principal, customer_id))
@@ -92,8 +91,8 @@ async def claim_customer(
 )
 async def get_pool_rules(
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> PoolRulesOut:
     """Holding cap (with department overrides) and whether won customers are exempt."""
     return rules_out(await pool_admin.get_rules(session, principal), response)
@@ -106,11 +105,12 @@ async def get_pool_rules(
     responses=problem_responses(401, 403, 412, 422),
 )
 async def put_pool_rules(
+    *,
     body: PoolRulesIn,
     response: Response,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> PoolRulesOut:
     """Admin only. Changing the won exemption recomputes `recycle_at`."""
     return rules_out(await pool_admin.put_rules(session, principal, body, if_match), response)
@@ -122,9 +122,7 @@ async def put_pool_rules(
     summary="List pools",
     responses=problem_responses(401),
 )
-async def list_pools(
-    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
-) -> list[PoolOut]:
+async def list_pools(principal: Caller, session: Session) -> list[PoolOut]:
     """The default pool first, then scoped pools."""
     return [PoolOut.model_validate(p) for p in await pool_admin.list_pools(session, principal)]
 
@@ -138,8 +136,8 @@ async def list_pools(
 )
 async def create_pool(
     body: PoolCreate,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> PoolOut:
     """Admin only. Scoped by regions and/or industries; customers matching it follow its rules."""
     return PoolOut.model_validate(await pool_admin.create_pool(session, principal, body))
@@ -154,8 +152,8 @@ async def create_pool(
 async def get_pool(
     pool_id: uuid.UUID,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> PoolOut:
     """One pool with its rules."""
     pool = await pool_admin.get_pool(session, principal, pool_id)
@@ -170,12 +168,13 @@ async def get_pool(
     responses=problem_responses(401, 403, 404, 412, 422),
 )
 async def update_pool(
+    *,
     pool_id: uuid.UUID,
     body: PoolUpdate,
     response: Response,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> PoolOut:
     """Admin only. `recycle_at` of the affected customers is recomputed in the same transaction."""
     pool = await pool_admin.update_pool(session, principal, pool_id, body, if_match)
@@ -191,8 +190,8 @@ async def update_pool(
 )
 async def delete_pool(
     pool_id: uuid.UUID,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> Response:
     """Admin only; its customers move to the default pool (which cannot be deleted)."""
     await pool_admin.delete_pool(session, principal, pool_id)
@@ -208,8 +207,8 @@ async def delete_pool(
 async def preview_pool(
     pool_id: uuid.UUID,
     body: PoolRuleFields,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> PoolPreviewOut:
     """Admin only. How many customers would become due and when; changes nothing."""
     return await pool_admin.preview_pool(session, principal, pool_id, body)

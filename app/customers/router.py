@@ -4,15 +4,13 @@ import uuid
 from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal, current_principal
 from app.composition import TIMELINE_SOURCES
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
-from app.core.pagination import Page, PageParams, json_response, page_params
+from app.core.pagination import Page, json_response
 from app.customers import deals, history, ownership, service
 from app.customers.filters import customer_filters
 from app.customers.models import Customer
@@ -31,7 +29,7 @@ from app.customers.schemas import (
     TimelineItem,
     TransferIn,
 )
-from app.db import get_session
+from app.deps import Caller, Paging, Session
 
 router = APIRouter(tags=["customers"])
 CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
@@ -85,11 +83,12 @@ def customer_out(
     responses=problem_responses(401, 422),
 )
 async def list_customers(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     filters: dict[str, Any] = Depends(customer_filters),
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Visible customers, newest first: own, collaborating, the pool; managers add their subtree."""
     rows, next_cursor = await service.list_customers(session, principal, params, filters)
@@ -109,11 +108,12 @@ async def list_customers(
     },
 )
 async def create_customer(
+    *,
     body: CustomerCreate,
     response: Response,
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CustomerOut:
     """The caller becomes the owner (holding cap applies) unless `in_pool`. 409
     `duplicate_customer` when the normalised name or phone matches an existing customer."""
@@ -130,10 +130,11 @@ async def create_customer(
     responses=problem_responses(401, 422),
 )
 async def check_duplicates(
+    *,
     name: str | None = Query(None, max_length=200),
     phone: str | None = Query(None, max_length=50),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> DuplicateCheck:
     """The same question the create endpoint asks, before saving."""
     return DuplicateCheck(duplicates=await service.find_duplicates(session, principal, name, phone))
@@ -146,13 +147,14 @@ async def check_duplicates(
     responses=problem_responses(401, 422),
 )
 async def nearby(
+    *,
     lat: float = Query(ge=-90, le=90),
     lng: float = Query(ge=-180, le=180),
     crs: CRS = Query(CRS.WGS84, description="CRS of lat/lng and of the returned locations."),
     radius_m: float = Query(1000, gt=0, le=MAX_NEARBY_RADIUS_M, description="At most 50 km."),
     limit: int = Query(20, ge=1, le=MAX_NEARBY_LIMIT),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> NearbyOut:
     """Nearest first with `distance_m`; pool customers are marked `in_pool` (claim to work them)."""
     latitude, longitude = to_wgs84(lat, lng, crs)
@@ -182,11 +184,12 @@ async def nearby(
     responses=problem_responses(401, 404, 422),
 )
 async def get_customer(
+    *,
     customer_id: uuid.UUID,
     response: Response,
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CustomerOut:
     """Shows when and why it would return to the pool (`recycle_at`, `recycle_reason`)."""
     return customer_out(await service.get_customer(session, principal, customer_id), crs, response)
@@ -199,13 +202,14 @@ async def get_customer(
     responses=problem_responses(401, 403, 404, 409, 412, 422, 428),
 )
 async def update_customer(
+    *,
     customer_id: uuid.UUID,
     body: CustomerUpdate,
     response: Response,
     if_match: str | None = Header(None, description="The ETag you read (required)."),
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CustomerOut:
     """`If-Match` required (428 without, 412 when stale). Owner and clocks are not writable."""
     customer = await service.update_customer(session, principal, customer_id, body, if_match)
@@ -220,8 +224,8 @@ async def update_customer(
 )
 async def delete_customer(
     customer_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """The owner or their managers; collaborators get 403."""
     await service.delete_customer(session, principal, customer_id)
@@ -237,8 +241,8 @@ async def delete_customer(
 async def release_customer(
     customer_id: uuid.UUID,
     body: ReleaseIn,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CustomerOut:
     """Reason required; `pool_id` names another pool. Collaborators get 403."""
     return customer_out(await ownership.release(session, principal, customer_id, body))
@@ -253,8 +257,8 @@ async def release_customer(
 async def transfer_customer(
     customer_id: uuid.UUID,
     body: TransferIn,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CustomerOut:
     """Managers (within their subtree) and admins; the target's cap applies unless an admin
     sets `override_cap`. From the pool this is an assignment."""
@@ -271,8 +275,8 @@ async def transfer_customer(
 async def record_deal(
     customer_id: uuid.UUID,
     body: DealIn,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> DealOut:
     """Restarts the no-deal clock (and so `recycle_at`)."""
     return DealOut.model_validate(await deals.record_deal(session, principal, customer_id, body))
@@ -286,9 +290,9 @@ async def record_deal(
 )
 async def ownership_history(
     customer_id: uuid.UUID,
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: Caller,
+    session: Session,
 ) -> Page[OwnershipEventOut]:
     """Every change of owner with actor (null = system) and reason, newest first."""
     rows, next_cursor = await history.ownership_history(session, principal, customer_id, params)
@@ -305,9 +309,9 @@ async def ownership_history(
 )
 async def customer_timeline(
     customer_id: uuid.UUID,
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: Caller,
+    session: Session,
 ) -> Page[TimelineItem]:
     """Across all owners, newest first: so a new owner sees why the last one did not close."""
     rows, next_cursor = await history.timeline(

@@ -3,13 +3,11 @@
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query, Response
 
-from app.auth.principal import Principal, current_principal
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import Caller, Paging, Session
 from app.feed import service
 from app.feed.models import FeedItem
 from app.feed.schemas import (
@@ -71,13 +69,14 @@ def item_out(item: FeedItem, liked: bool, comments: list[Any]) -> FeedItemOut:
     responses=problem_responses(401, 422),
 )
 async def feed(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     department: uuid.UUID | None = Query(None, description="Authors in this department's subtree."),
     user: uuid.UUID | None = Query(None),
     customer: uuid.UUID | None = Query(None),
     kind: FeedKind | None = Query(None),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Page[FeedItemOut]:
     """Newest first; each item with its subject, counts, `liked_by_me` and first comments.
     A page costs a fixed number of queries whatever its size."""
@@ -99,8 +98,8 @@ async def feed(
 )
 async def like(
     item_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> LikeOut:
     """Idempotent: one like per person."""
     item = await service.like(session, principal, item_id)
@@ -115,8 +114,8 @@ async def like(
 )
 async def unlike(
     item_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> LikeOut:
     """Idempotent."""
     item = await service.unlike(session, principal, item_id)
@@ -131,9 +130,9 @@ async def unlike(
 )
 async def comments(
     item_id: uuid.UUID,
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: Caller,
+    session: Session,
 ) -> Page[CommentOut]:
     """Newest first; deleted comments keep their place with `deleted: true`."""
     rows, next_cursor = await service.list_comments(session, principal, item_id, params)
@@ -156,8 +155,8 @@ async def comment(
     item_id: uuid.UUID,
     body: CommentCreate,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CommentOut:
     """`parent_id` replies to a top-level comment; `mentions` must be able to see the item."""
     created, is_new = await service.create_comment(session, principal, item_id, body)
@@ -176,8 +175,8 @@ async def edit_comment(
     item_id: uuid.UUID,
     comment_id: uuid.UUID,
     body: CommentUpdate,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CommentOut:
     """The author only."""
     updated = await service.update_comment(session, principal, item_id, comment_id, body.body)
@@ -193,8 +192,8 @@ async def edit_comment(
 async def delete_comment(
     item_id: uuid.UUID,
     comment_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """The author only; it stays in place as deleted."""
     await service.delete_comment(session, principal, item_id, comment_id)

@@ -4,17 +4,15 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
 from fastapi.routing import APIRoute
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Message
 
-from app.auth.principal import Principal, current_principal
 from app.config import get_settings
 from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.location import location_out
-from app.db import get_session
+from app.deps import Caller, Session
 from app.fieldwork import files
 from app.fieldwork.file_schemas import FileOut
 from app.fieldwork.models import StoredFile
@@ -95,6 +93,7 @@ def file_out(stored: StoredFile, crs: CRS = CRS.WGS84) -> FileOut:
     },
 )
 async def upload_file(
+    *,
     response: Response,
     file: UploadFile = File(
         description="JPEG, PNG, WebP or HEIC photo; AAC/M4A, AMR or MP3 voice note. "
@@ -103,8 +102,8 @@ async def upload_file(
     file_id: uuid.UUID | None = Form(
         None, alias="id", description="Client-generated id (for uploads queued offline)."
     ),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> FileOut:
     """201 for new bytes; 200 with the existing file when the company already has these bytes
     (a retry). Too large → 413 `file_too_large`; not an accepted type → 415
@@ -124,10 +123,11 @@ async def upload_file(
     responses=problem_responses(401, 404, 422),
 )
 async def get_file(
+    *,
     file_id: uuid.UUID,
     crs: CRS = Query(CRS.WGS84, description="CRS of the returned location."),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> FileOut:
     """Visible to the uploader, to whoever can see a record it is attached to, and admins."""
     return file_out(await files.get_file(session, principal, file_id), crs)
@@ -147,10 +147,11 @@ async def get_file(
     },
 )
 async def download_file(
+    *,
     file_id: uuid.UUID,
     if_none_match: str | None = Header(None),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Same visibility as the file. `ETag` is the sha256; the bytes under an id never change."""
     stored = await files.get_file(session, principal, file_id)

@@ -4,13 +4,12 @@ import uuid
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal, current_principal
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import Caller, Paging, Session
 from app.fieldwork import files, logs, plans
 from app.fieldwork.log_schemas import (
     DayRoute,
@@ -80,8 +79,8 @@ def plan_out(row: tuple[Any, ...]) -> PlanOut:
 async def create_log(
     body: LogCreate,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> LogOut:
     """One per period; figures (new customers, follow-ups by kind, check-ins, customers visited,
     claims, releases) are collected for the period in the company's time zone."""
@@ -99,13 +98,14 @@ async def create_log(
     responses=problem_responses(401, 422),
 )
 async def list_logs(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     user: uuid.UUID | None = Query(None),
     period: Period | None = Query(None),
     since: date | None = Query(None, alias="from"),
     until: date | None = Query(None, alias="to"),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Page[LogOut]:
     """The caller's logs and, for managers, their subtree's; newest first."""
     rows, next_cursor = await logs.list_logs(
@@ -126,8 +126,8 @@ async def list_logs(
 )
 async def get_log(
     log_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> LogOut:
     """404 when not visible."""
     return (await logs_out(session, [await logs.get_log(session, principal, log_id)]))[0]
@@ -143,8 +143,8 @@ async def get_log(
 async def update_log(
     log_id: uuid.UUID,
     body: LogUpdate,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> LogOut:
     """The author only; the figures are collected again."""
     return (await logs_out(session, [await logs.update_log(session, principal, log_id, body)]))[0]
@@ -159,8 +159,8 @@ async def update_log(
 )
 async def delete_log(
     log_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """The author only (soft delete)."""
     await logs.delete_log(session, principal, log_id)
@@ -181,8 +181,8 @@ async def delete_log(
 async def create_plan(
     body: PlanCreate,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> PlanOut:
     """For yourself, or (managers) for a rep of your subtree."""
     plan, created = await plans.create_plan(session, principal, body)
@@ -199,10 +199,11 @@ async def create_plan(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def day_route(
+    *,
     day: date | None = Query(None, alias="date", description="Default: today (company time)."),
     user: uuid.UUID | None = Query(None, description="Default: you."),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> DayRoute:
     """Plans in planned order, each `planned`, `done` (a check-in there that day) or `missed`."""
     the_day, user_id, rows = await plans.day_route(session, principal, day, user)
@@ -218,8 +219,8 @@ async def day_route(
 )
 async def get_plan(
     plan_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> PlanOut:
     """With its status."""
     return plan_out(await plans.get_plan(session, principal, plan_id))
@@ -235,8 +236,8 @@ async def get_plan(
 async def update_plan(
     plan_id: uuid.UUID,
     body: PlanUpdate,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> PlanOut:
     """Move it to another day, reorder, re-purpose."""
     plan = await plans.update_plan(session, principal, plan_id, body)
@@ -252,8 +253,8 @@ async def update_plan(
 )
 async def delete_plan(
     plan_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Soft delete."""
     await plans.delete_plan(session, principal, plan_id)

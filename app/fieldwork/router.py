@@ -3,16 +3,14 @@
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Query, Response
 
-from app.auth.principal import Principal, current_principal
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.location import location_out
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import Caller, Paging, Session
 from app.fieldwork import checkins, files, followups
 from app.fieldwork.models import Checkin, Followup
 from app.fieldwork.schemas import (
@@ -85,11 +83,12 @@ def followup_out(followup: Followup, attachment_ids: list[uuid.UUID]) -> Followu
     },
 )
 async def create_checkin(
+    *,
     body: CheckinCreate,
     response: Response,
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CheckinOut:
     """Location in any CRS (stored as WGS-84). Plausibility flags never reject a check-in."""
     checkin, created = await checkins.create_checkin(session, principal, body)
@@ -109,7 +108,8 @@ async def create_checkin(
     responses=problem_responses(401, 422),
 )
 async def list_checkins(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     user: uuid.UUID | None = Query(None),
     customer: uuid.UUID | None = Query(None),
     since: datetime | None = Query(None, alias="from", description="Recorded at or after."),
@@ -118,8 +118,8 @@ async def list_checkins(
         None, description="Only flagged (true) or clean (false) check-ins."
     ),
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Page[CheckinOut]:
     """Visible check-ins, newest first."""
     filters = {
@@ -144,10 +144,11 @@ async def list_checkins(
     responses=problem_responses(401, 404, 422),
 )
 async def get_checkin(
+    *,
     checkin_id: uuid.UUID,
     crs: CRS = CRS_QUERY,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CheckinOut:
     """404 when not visible."""
     checkin = await checkins.get_checkin(session, principal, checkin_id)
@@ -163,10 +164,11 @@ async def get_checkin(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def checkout(
+    *,
     checkin_id: uuid.UUID,
     body: CheckoutIn | None = None,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> CheckinOut:
     """Records the visit's duration; repeating it returns the closed visit unchanged."""
     checkin = await checkins.checkout(session, principal, checkin_id, body or CheckoutIn())
@@ -188,8 +190,8 @@ async def checkout(
 async def create_followup(
     body: FollowupCreate,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> FollowupOut:
     """Resets the customer's follow-up clock. Pool customers: 409 `customer_not_owned` for reps."""
     followup, created = await followups.create_followup(session, principal, body)
@@ -208,14 +210,15 @@ async def create_followup(
     responses=problem_responses(401, 422),
 )
 async def list_followups(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     customer: uuid.UUID | None = Query(None),
     user: uuid.UUID | None = Query(None),
     kind: FollowupKind | None = Query(None),
     since: datetime | None = Query(None, alias="from"),
     until: datetime | None = Query(None, alias="to"),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Page[FollowupOut]:
     """Visible follow-ups, newest first."""
     filters = {
@@ -242,8 +245,8 @@ async def list_followups(
 async def get_followup(
     followup_id: uuid.UUID,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> FollowupOut:
     """404 when not visible."""
     followup = await followups.get_followup(session, principal, followup_id)
@@ -260,12 +263,13 @@ async def get_followup(
     responses=problem_responses(401, 403, 404, 412, 422),
 )
 async def update_followup(
+    *,
     followup_id: uuid.UUID,
     body: FollowupUpdate,
     response: Response,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> FollowupOut:
     """The author only; `If-Match` optional (412 when stale)."""
     followup = await followups.update_followup(session, principal, followup_id, body, if_match)
@@ -283,8 +287,8 @@ async def update_followup(
 )
 async def delete_followup(
     followup_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """The author or a manager."""
     await followups.delete_followup(session, principal, followup_id)

@@ -2,13 +2,11 @@
 
 import uuid
 
-from fastapi import APIRouter, Depends, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Response
 
-from app.auth.principal import Principal, current_principal
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import Caller, Paging, Session
 from app.notifications import devices
 from app.notifications.device_schemas import DeviceIn, DeviceOut
 
@@ -28,8 +26,8 @@ router = APIRouter(tags=["devices"])
 async def register_device(
     body: DeviceIn,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> DeviceOut:
     """201 for a token new to the caller — including one another user had, which moves to the
     caller; 200 with the same device when the caller registers its token again (reactivated).
@@ -48,9 +46,9 @@ async def register_device(
     responses=problem_responses(401, 422),
 )
 async def list_devices(
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: Caller,
+    session: Session,
 ) -> Page[DeviceOut]:
     """The caller's devices, newest first; `active` is false once a provider rejected a token."""
     rows, next_cursor = await devices.list_devices(session, principal, params)
@@ -68,8 +66,8 @@ async def list_devices(
 )
 async def delete_device(
     device_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Response:
     """Only the caller's own devices; anyone else's is 404 `not_found`."""
     await devices.delete_device(session, principal, device_id)

@@ -2,13 +2,11 @@
 
 import uuid
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
-from app.auth.principal import Principal, current_principal
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import Caller, Paging, Session
 from app.notifications import service
 from app.notifications.schemas import (
     NotificationOut,
@@ -28,10 +26,11 @@ router = APIRouter(tags=["notifications"])
     responses=problem_responses(401, 422),
 )
 async def inbox(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     unread_only: bool = Query(False),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Page[NotificationOut]:
     """Newest first."""
     rows, next_cursor = await service.list_inbox(session, principal, params, unread_only)
@@ -44,9 +43,7 @@ async def inbox(
     summary="How many are unread",
     responses=problem_responses(401),
 )
-async def unread(
-    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
-) -> UnreadCount:
+async def unread(principal: Caller, session: Session) -> UnreadCount:
     """For the app's badge."""
     return UnreadCount(unread=await service.unread_count(session, principal))
 
@@ -57,9 +54,7 @@ async def unread(
     summary="Mark all read",
     responses=problem_responses(401),
 )
-async def read_all(
-    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
-) -> ReadAll:
+async def read_all(principal: Caller, session: Session) -> ReadAll:
     """Idempotent."""
     return ReadAll(marked_read=await service.mark_all_read(session, principal))
 
@@ -72,8 +67,8 @@ async def read_all(
 )
 async def read_one(
     notification_id: uuid.UUID,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> NotificationOut:
     """Idempotent; another user's notification is 404."""
     return notification_out(await service.mark_read(session, principal, notification_id))
@@ -85,9 +80,7 @@ async def read_one(
     summary="My notification preferences",
     responses=problem_responses(401),
 )
-async def get_preferences(
-    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
-) -> Preferences:
+async def get_preferences(principal: Caller, session: Session) -> Preferences:
     """Muted kinds and quiet hours."""
     preference = await service.get_preferences(session, principal)
     return Preferences(
@@ -105,8 +98,8 @@ async def get_preferences(
 )
 async def put_preferences(
     body: Preferences,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Preferences:
     """Muted kinds are never pushed; during quiet hours pushes wait until they end. The inbox
     always fills."""

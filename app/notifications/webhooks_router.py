@@ -2,14 +2,12 @@
 
 import uuid
 
-from fastapi import APIRouter, Depends, Header, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Response
 
-from app.auth.principal import Principal, require_admin
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import AdminCaller, Paging, Session
 from app.notifications import webhooks
 from app.notifications.models import Webhook, WebhookDelivery
 from app.notifications.webhook_schemas import (
@@ -51,8 +49,8 @@ def delivery_out(delivery: WebhookDelivery) -> DeliveryOut:
 async def create_webhook(
     body: WebhookCreate,
     response: Response,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> WebhookWithSecret:
     """Admin only. The URL must be https and resolve to public addresses only (422
     `webhook_url_insecure` / `webhook_url_forbidden` / `webhook_url_unresolvable`). The response
@@ -67,9 +65,9 @@ async def create_webhook(
     responses=problem_responses(401, 403, 422),
 )
 async def list_webhooks(
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: AdminCaller,
+    session: Session,
 ) -> Page[WebhookOut]:
     """Admin only; newest first; no secrets."""
     rows, next_cursor = await webhooks.list_webhooks(session, principal, params)
@@ -87,8 +85,8 @@ async def list_webhooks(
 async def get_webhook(
     webhook_id: uuid.UUID,
     response: Response,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> WebhookOut:
     """Admin only; no secret."""
     return webhook_out(await webhooks.get_webhook(session, principal, webhook_id), response)
@@ -101,12 +99,13 @@ async def get_webhook(
     responses=problem_responses(401, 403, 404, 412, 422),
 )
 async def update_webhook(
+    *,
     webhook_id: uuid.UUID,
     body: WebhookUpdate,
     response: Response,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> WebhookOut:
     """URL, event types, description, active; `If-Match` optional (412 when stale)."""
     webhook = await webhooks.update_webhook(session, principal, webhook_id, body, if_match)
@@ -121,8 +120,8 @@ async def update_webhook(
 )
 async def delete_webhook(
     webhook_id: uuid.UUID,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> Response:
     """Soft delete; deliveries still pending are not sent."""
     await webhooks.delete_webhook(session, principal, webhook_id)
@@ -138,8 +137,8 @@ async def delete_webhook(
 async def rotate_secret(
     webhook_id: uuid.UUID,
     response: Response,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> WebhookWithSecret:
     """A new signing secret, shown this once; the old one stops signing at once."""
     return with_secret(await webhooks.rotate_secret(session, principal, webhook_id), response)
@@ -153,9 +152,9 @@ async def rotate_secret(
 )
 async def list_deliveries(
     webhook_id: uuid.UUID,
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: AdminCaller,
+    session: Session,
 ) -> Page[DeliveryOut]:
     """Newest first: status, attempts, last response code or error, next attempt."""
     rows, next_cursor = await webhooks.list_deliveries(session, principal, webhook_id, params)
@@ -171,8 +170,8 @@ async def list_deliveries(
 )
 async def send_test_event(
     webhook_id: uuid.UUID,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> DeliveryOut:
     """Queue a `webhook.test` delivery to this webhook only; 409 `webhook_inactive` if paused."""
     return delivery_out(await webhooks.send_test_event(session, principal, webhook_id))

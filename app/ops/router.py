@@ -1,16 +1,13 @@
 """HTTP: health, readiness, metrics, worker jobs."""
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Query, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.principal import Principal, require_admin
 from app.config import get_settings
 from app.core.clock import now
 from app.core.errors import problem_response, problem_responses
-from app.core.pagination import PageParams, page_params
-from app.db import get_session
+from app.deps import AdminCaller, Paging, Session
 from app.ops import service
 from app.ops.schedule import scheduled_jobs
 from app.ops.schemas import Health, JobEnqueued, JobRunOut, JobsOut, Readiness, ScheduledJobOut
@@ -30,7 +27,7 @@ async def healthz() -> Health:
     summary="Ready to serve",
     responses=problem_responses(503),
 )
-async def readyz(session: AsyncSession = Depends(get_session)) -> Readiness | JSONResponse:
+async def readyz(session: Session) -> Readiness | JSONResponse:
     """Database reachable and migrated to head, Redis reachable; 503 problem+json otherwise."""
     ready, checks, heartbeat_age = await service.readiness(session)
     settings = get_settings()
@@ -71,10 +68,11 @@ async def metrics() -> Response:
     responses=problem_responses(401, 403, 422),
 )
 async def list_jobs(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     job: str | None = Query(None, max_length=64),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> JobsOut:
     """Admin only. Runs are newest first and paginated."""
     runs, next_cursor = await service.list_runs(session, params, job)
@@ -100,6 +98,6 @@ async def list_jobs(
     summary="Run a worker job now",
     responses=problem_responses(401, 403, 404, 409),
 )
-async def run_job(name: str, principal: Principal = Depends(require_admin)) -> JobEnqueued:
+async def run_job(name: str, principal: AdminCaller) -> JobEnqueued:
     """Admin only. Queues the job for the worker; its run appears in `GET /v1/admin/jobs`."""
     return JobEnqueued(job=name, queued_job_id=await service.enqueue_job(name))

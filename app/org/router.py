@@ -2,15 +2,13 @@
 
 import uuid
 
-from fastapi import APIRouter, Depends, Header, Query, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Header, Query, Response
 
-from app.auth.principal import Principal, current_principal, require_admin
 from app.composition import ORG_REACTIONS
 from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
-from app.core.pagination import Page, PageParams, page_params
-from app.db import get_session
+from app.core.pagination import Page
+from app.deps import AdminCaller, Caller, Paging, Session
 from app.org import service
 from app.org.models import Department, User
 from app.org.schemas import (
@@ -59,7 +57,7 @@ def user_out(user: User, response: Response | None = None) -> UserOut:
     summary="Create a company and its first admin",
     responses=problem_responses(403, 409, 422),
 )
-async def signup(body: SignupIn, session: AsyncSession = Depends(get_session)) -> SignupOut:
+async def signup(body: SignupIn, session: Session) -> SignupOut:
     """Turned off by `OUTFIELD_SIGNUP_ENABLED=false` (403 `signup_disabled`)."""
     company, user = await service.signup(session, body, ORG_REACTIONS)
     return SignupOut(company=CompanyOut.model_validate(company), user=UserOut.model_validate(user))
@@ -72,9 +70,7 @@ async def signup(body: SignupIn, session: AsyncSession = Depends(get_session)) -
     summary="Who am I",
     responses=problem_responses(401),
 )
-async def me(
-    principal: Principal = Depends(current_principal), session: AsyncSession = Depends(get_session)
-) -> MeOut:
+async def me(principal: Caller, session: Session) -> MeOut:
     """The caller, their company, department and role."""
     user, company, department = await service.get_me(session, principal)
     return MeOut(
@@ -95,9 +91,9 @@ async def me(
     responses=problem_responses(401, 422),
 )
 async def list_departments(
-    params: PageParams = Depends(page_params),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    params: Paging,
+    principal: Caller,
+    session: Session,
 ) -> Page[DepartmentOut]:
     """Admin: all; manager: their subtree; rep: their own department."""
     rows, next_cursor = await service.list_departments(session, principal, params)
@@ -114,8 +110,8 @@ async def list_departments(
 )
 async def create_department(
     body: DepartmentCreate,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> DepartmentOut:
     """Admin only. `parent_id` null makes a root."""
     return department_out(await service.create_department(session, principal, body))
@@ -131,8 +127,8 @@ async def create_department(
 async def get_department(
     department_id: uuid.UUID,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> DepartmentOut:
     """404 when it is not visible to the caller."""
     department = await service.get_department(session, principal, department_id)
@@ -148,12 +144,13 @@ async def get_department(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def update_department(
+    *,
     department_id: uuid.UUID,
     body: DepartmentUpdate,
     response: Response,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> DepartmentOut:
     """Admin only. Moving takes the whole subtree along; moving under itself is 409."""
     department = await service.update_department(session, principal, department_id, body, if_match)
@@ -170,8 +167,8 @@ async def update_department(
 )
 async def deactivate_department(
     department_id: uuid.UUID,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> DepartmentOut:
     """Admin only; 409 `department_not_empty` while it has active users or sub-departments."""
     return department_out(await service.deactivate_department(session, principal, department_id))
@@ -188,12 +185,13 @@ async def deactivate_department(
     responses=problem_responses(401, 422),
 )
 async def list_users(
-    params: PageParams = Depends(page_params),
+    *,
+    params: Paging,
     department_id: uuid.UUID | None = Query(None),
     role: Role | None = Query(None),
     active: bool | None = Query(None),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> Page[UserOut]:
     """Admin: the company; manager: their subtree; rep: their own department."""
     rows, next_cursor = await service.list_users(
@@ -212,8 +210,8 @@ async def list_users(
 )
 async def create_user(
     body: UserCreate,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> UserOut:
     """Admin only; 409 `email_taken` when the e-mail is in use."""
     return UserOut.model_validate(await service.create_user(session, principal, body))
@@ -229,8 +227,8 @@ async def create_user(
 async def get_user(
     user_id: uuid.UUID,
     response: Response,
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> UserOut:
     """404 when the user is not visible to the caller."""
     return user_out(await service.get_user(session, principal, user_id), response)
@@ -244,12 +242,13 @@ async def get_user(
     responses=problem_responses(401, 403, 404, 409, 412, 422),
 )
 async def update_user(
+    *,
     user_id: uuid.UUID,
     body: UserUpdate,
     response: Response,
     if_match: str | None = Header(None),
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> UserOut:
     """Admin only; `If-Match` optional (412 when stale)."""
     return user_out(
@@ -265,10 +264,11 @@ async def update_user(
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def deactivate_user(
+    *,
     user_id: uuid.UUID,
     body: UserDeactivate | None = None,
-    principal: Principal = Depends(require_admin),
-    session: AsyncSession = Depends(get_session),
+    principal: AdminCaller,
+    session: Session,
 ) -> UserOut:
     """Admin only. Revokes their tokens; customers go to the pool or to `successor_id`."""
     successor_id = body.successor_id if body else None

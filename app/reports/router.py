@@ -3,12 +3,10 @@
 import uuid
 from datetime import date
 
-from fastapi import APIRouter, Depends, Query
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Query
 
-from app.auth.principal import Principal, current_principal
 from app.core.errors import problem_responses
-from app.db import get_session
+from app.deps import Caller, Session
 from app.fieldwork.log_schemas import VisitReport
 from app.reports.visits import visit_report
 
@@ -22,12 +20,13 @@ router = APIRouter(tags=["reports"])
     responses=problem_responses(401, 404, 422),
 )
 async def visits(
+    *,
     since: date = Query(alias="from"),
     until: date = Query(alias="to"),
     user: uuid.UUID | None = Query(None),
     department: uuid.UUID | None = Query(None),
-    principal: Principal = Depends(current_principal),
-    session: AsyncSession = Depends(get_session),
+    principal: Caller,
+    session: Session,
 ) -> VisitReport:
     """Per user and rolled up the department tree, in the company's time zone. Default scope:
     reps themselves, managers their subtree, admins the company."""

@@ -1,0 +1,17 @@
+"""The typed dependencies every router uses: the request's session, the caller (by role) and
+the page of a list — `Annotated` aliases, so a route says `session: Session, caller: Caller`
+and nothing else."""
+
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auth.principal import Principal, current_principal, require_admin
+from app.core.pagination import PageParams, page_params
+from app.db import get_session
+
+Session = Annotated[AsyncSession, Depends(get_session)]
+Caller = Annotated[Principal, Depends(current_principal)]
+AdminCaller = Annotated[Principal, Depends(require_admin)]
+Paging = Annotated[PageParams, Depends(page_params)]
