@@ -3,7 +3,6 @@
 import hashlib
 import hmac
 import ipaddress
-import random
 from datetime import UTC, datetime, timedelta
 from typing import Literal, get_args
 
@@ -76,12 +75,6 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     """`Outfield-Signature` value: v1=hex(HMAC-SHA256(secret, "<timestamp>.<body>"))."""
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
     return f"{SIGNATURE_VERSION}={digest.hexdigest()}"
-
-
-def retry_delay(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failures: 30 s doubling, capped at 1 h, +≤10 %."""
-    base = min(FIRST_RETRY * 2 ** min(max(attempts - 1, 0), 16), LONGEST_RETRY)
-    return base + base * random.uniform(0, 0.1)
 
 
 def rfc3339(at: datetime) -> str:

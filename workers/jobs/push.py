@@ -1,29 +1,31 @@
-"""Push delivery: claim due notifications, send to each active device, record every attempt.
+"""Push delivery: the push channel of the outbox runner (app/notifications/delivery.py).
 
-`push_state` of a notification: pending → sending (claimed by one worker; `push_after` is
-then the claim's lease) → sent | no_devices | failed | dead, or back to pending with
-`push_after` = the next try (exponential backoff with jitter, at least the provider's
+The runner claims, leases, sends and settles; this module says what is particular to push:
+a notification goes to each active device of its (still active) user, every attempt is
+recorded, tokens the provider rejects are deactivated, and the devices' outcomes decide the
+notification's `push_state`: pending → sending (leased; `push_after` is then the lease
+expiry) → sent | no_devices | failed | dead, or back to pending with `push_after` = the next
+try (doubling from OUTFIELD_PUSH_BACKOFF_BASE_S, jittered, at least the provider's
 Retry-After). A `sending` row whose lease ran out (its worker died) is due again.
 """
 
-import asyncio
-import time
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Row, func, insert, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import get_settings
-from app.core.clock import now
-from app.db import session_factory
+from app.config import Settings, get_settings
+from app.notifications import delivery
+from app.notifications.delivery import Lease, Limits, Settlement, Settling
 from app.notifications.models import Device, Notification, PushAttempt
-from app.notifications.push import Connection, Providers, providers
+from app.notifications.push import Connection, providers
 from app.notifications.push.common import PushMessage, PushResult, PushTarget
-from app.notifications.push.rules import backoff_seconds, notification_outcome
+from app.notifications.push.rules import backoff_rule, notification_outcome
 from app.org.models import User
 
 BATCH = 100
@@ -35,10 +37,12 @@ CLAIM_LEASE = timedelta(minutes=10)
 SEND_CONCURRENCY = 20
 COUNTS = ("examined", "attempts", "sent", "retried", "dead", "failed", "no_devices", "deactivated")
 
+_table = Notification.__table__
+
 
 @dataclass(frozen=True)
 class Claimed:
-    """A notification this run owns until `lease_until`, and its try number."""
+    """A notification this run holds the lease of, its try number and where it goes."""
 
     id: uuid.UUID
     company_id: uuid.UUID
@@ -46,47 +50,7 @@ class Claimed:
     message: PushMessage
     attempt: int
     skip_devices: frozenset[uuid.UUID]
-
-
-async def _reclaim_expired(session: AsyncSession, at: datetime) -> None:
-    """Claims whose worker died before finishing become due again."""
-    await session.execute(
-        update(Notification)
-        .where(Notification.push_state == "sending", Notification.push_after <= at)
-        .values(push_state="pending")
-        .execution_options(synchronize_session=False)
-    )
-
-
-async def _claim(session: AsyncSession, at: datetime, lease_until: datetime) -> list[Any]:
-    """Take up to BATCH due notifications; rows another worker holds are skipped, not waited on."""
-    due = (
-        select(Notification.id)
-        .where(
-            Notification.push_state == "pending",
-            or_(Notification.push_after.is_(None), Notification.push_after <= at),
-        )
-        .order_by(Notification.created_at)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    claim = (
-        update(Notification)
-        .where(Notification.id.in_(due.scalar_subquery()))
-        .values(push_state="sending", push_after=lease_until)
-        .returning(
-            Notification.id,
-            Notification.company_id,
-            Notification.user_id,
-            Notification.kind,
-            Notification.title,
-            Notification.body,
-            Notification.deep_link,
-            Notification.data,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return list(await session.execute(claim))
+    devices: tuple[PushTarget, ...] = ()
 
 
 async def _with_history(session: AsyncSession, rows: Sequence[Any]) -> list[Claimed]:
@@ -131,19 +95,6 @@ async def _active_devices(
     return devices
 
 
-async def _send(
-    push: Providers, connection: Connection, work: list[tuple[Claimed, PushTarget]]
-) -> list[PushResult]:
-    """Every (notification, device) send of a batch, at most SEND_CONCURRENCY at a time."""
-    gate = asyncio.Semaphore(SEND_CONCURRENCY)
-
-    async def one(item: Claimed, target: PushTarget) -> PushResult:
-        async with gate:
-            return await push.send(connection, target, item.message)
-
-    return list(await asyncio.gather(*(one(item, target) for item, target in work)))
-
-
 async def _deactivate(
     session: AsyncSession, invalid: dict[uuid.UUID, str], claimed_at: datetime
 ) -> int:
@@ -160,114 +111,125 @@ async def _deactivate(
     return deactivated
 
 
-async def _record(
-    session: AsyncSession,
-    claimed: list[Claimed],
-    work: list[tuple[Claimed, PushTarget]],
-    results: list[PushResult],
-    claimed_at: datetime,
-    lease_until: datetime,
-    counts: dict[str, int],
-) -> None:
-    """Write the attempts, deactivate dead tokens and settle each notification's state."""
-    at = now()
-    settings = get_settings()
-    if work:
-        await session.execute(
-            insert(PushAttempt),
-            [
-                {
-                    "id": uuid.uuid4(),
-                    "notification_id": item.id,
-                    "device_id": target.device_id,
-                    "attempt": item.attempt,
-                    "status_code": result.status_code,
-                    "outcome": result.outcome,
-                    "error": result.error,
-                    "created_at": at,
-                }
-                for (item, target), result in zip(work, results, strict=True)
-            ],
-        )
-    invalid = {
-        target.device_id: f"{target.platform} rejected the token: {result.error or 'invalid'}"
-        for (_, target), result in zip(work, results, strict=True)
-        if result.outcome == "invalid_token"
-    }
-    counts["deactivated"] += await _deactivate(session, invalid, claimed_at)
-    by_notification: dict[uuid.UUID, list[PushResult]] = {item.id: [] for item in claimed}
-    for (item, _), result in zip(work, results, strict=True):
-        by_notification[item.id].append(result)
-    settled = []
-    for item in claimed:
-        outcomes = by_notification[item.id]
-        state = notification_outcome(
-            (r.outcome for r in outcomes), item.attempt, settings.push_max_attempts
-        )
+class PushChannel(delivery.Channel[Claimed, PushResult]):
+    """Notifications to their users' devices through FCM, APNs and Web Push."""
+
+    name = "push"
+    table = _table
+    state_column = _table.c.push_state
+    due_column = _table.c.push_after
+    leased_state = "sending"
+    counts = COUNTS
+
+    def __init__(self, settings: Settings, limits: Limits) -> None:
+        super().__init__(limits, backoff_rule(settings.push_backoff_base_s))
+        self.max_attempts = settings.push_max_attempts
+        self.push = providers(settings)
+
+    def waiting_due(self, at: datetime) -> ColumnElement[bool]:
+        """A notification without a `push_after` goes at once."""
+        return or_(self.due_column.is_(None), self.due_column <= at)
+
+    def claim_order(self) -> Sequence[ColumnElement[Any]]:
+        """Oldest notifications first."""
+        return (_table.c.created_at,)
+
+    def claim_returning(self) -> Sequence[Any]:
+        """What a push carries, and whose devices it goes to."""
+        c = _table.c
+        return (c.id, c.company_id, c.user_id, c.kind, c.title, c.body, c.deep_link, c.data)
+
+    def connect(self) -> AbstractAsyncContextManager[Connection]:
+        """The run's HTTP clients (a general one, an HTTP/2-only one for APNs)."""
+        return self.push.connect()
+
+    async def prepare(
+        self, session: AsyncSession, rows: Sequence[Row[Any]], lease: Lease
+    ) -> list[Claimed]:
+        """Each notification's try number and its user's active devices not failed for good."""
+        claimed = await _with_history(session, rows)
+        devices = await _active_devices(session, claimed)
+        return [
+            replace(
+                item,
+                devices=tuple(
+                    target
+                    for target in devices.get(item.user_id, [])
+                    if target.device_id not in item.skip_devices
+                ),
+            )
+            for item in claimed
+        ]
+
+    def targets(self, item: Claimed) -> Sequence[PushTarget]:
+        """The devices to push to."""
+        return item.devices
+
+    async def send(self, connection: Connection, item: Claimed, target: PushTarget) -> PushResult:
+        """One attempt at one device."""
+        return await self.push.send(connection, target, item.message)
+
+    async def record(
+        self,
+        session: AsyncSession,
+        sent: Sequence[tuple[Claimed, PushTarget, PushResult]],
+        lease: Lease,
+        at: datetime,
+        counts: dict[str, int],
+    ) -> None:
+        """Write every attempt and deactivate the tokens the providers rejected."""
+        counts["attempts"] += len(sent)
+        if sent:
+            await session.execute(
+                insert(PushAttempt),
+                [
+                    {
+                        "id": uuid.uuid4(),
+                        "notification_id": item.id,
+                        "device_id": target.device_id,
+                        "attempt": item.attempt,
+                        "status_code": result.status_code,
+                        "outcome": result.outcome,
+                        "error": result.error,
+                        "created_at": at,
+                    }
+                    for item, target, result in sent
+                ],
+            )
+        invalid = {
+            target.device_id: f"{target.platform} rejected the token: {result.error or 'invalid'}"
+            for _, target, result in sent
+            if result.outcome == "invalid_token"
+        }
+        counts["deactivated"] += await _deactivate(session, invalid, lease.taken_at)
+
+    def settle(self, item: Claimed, results: list[PushResult], settling: Settling) -> Settlement:
+        """The notification's push_state from its devices' outcomes; a retry after a backoff."""
+        state = notification_outcome((r.outcome for r in results), item.attempt, self.max_attempts)
         push_after = None
         if state == "pending":
-            waits = [r.retry_after_s for r in outcomes if r.retry_after_s is not None]
-            delay = backoff_seconds(
-                item.attempt, settings.push_backoff_base_s, max(waits) if waits else None
-            )
-            push_after = at + timedelta(seconds=delay)
-        counts[{"pending": "retried"}.get(state, state)] += 1
-        settled.append(
-            {
-                "notification_id": item.id,
-                "state": state,
-                "after": push_after,
-                "pushed": at if state == "sent" else None,
-            }
-        )
-    table = Notification.__table__
-    await session.execute(
-        table.update()
-        .where(
-            table.c.id == bindparam("notification_id"),
-            table.c.push_state == "sending",
-            table.c.push_after == lease_until,
-        )
-        .values(
-            push_state=bindparam("state"),
-            push_after=bindparam("after"),
-            pushed_at=bindparam("pushed"),
-        ),
-        settled,
+            waits = [r.retry_after_s for r in results if r.retry_after_s is not None]
+            push_after = settling.retry_at(item.attempt, max(waits) if waits else None)
+        values = {
+            "push_state": state,
+            "push_after": push_after,
+            "pushed_at": settling.at if state == "sent" else None,
+        }
+        return Settlement({"pending": "retried"}.get(state, state), values)
+
+
+def channel() -> PushChannel:
+    """The push channel with this module's limits and the current settings."""
+    limits = Limits(
+        batch=BATCH,
+        concurrency=SEND_CONCURRENCY,
+        lease=CLAIM_LEASE,
+        budget_s=RUN_BUDGET_S,
+        max_batches=MAX_BATCHES_PER_RUN,
     )
+    return PushChannel(get_settings(), limits)
 
 
 async def deliver_pending_pushes(counts: dict[str, int]) -> None:
     """One run: claim due notifications batch by batch, push each to its user's devices."""
-    for key in COUNTS:
-        counts.setdefault(key, 0)
-    push = providers(get_settings())
-    async with push.connect() as connection, session_factory()() as session:
-        await _reclaim_expired(session, now())
-        await session.commit()
-        started = time.monotonic()
-        for _ in range(MAX_BATCHES_PER_RUN):
-            if time.monotonic() - started > RUN_BUDGET_S:
-                break
-            claimed_at = now()
-            lease_until = claimed_at + CLAIM_LEASE
-            rows = await _claim(session, claimed_at, lease_until)
-            await session.commit()
-            if not rows:
-                break
-            counts["examined"] += len(rows)
-            claimed = await _with_history(session, rows)
-            devices = await _active_devices(session, claimed)
-            await session.commit()
-            work = [
-                (item, target)
-                for item in claimed
-                for target in devices.get(item.user_id, [])
-                if target.device_id not in item.skip_devices
-            ]
-            results = await _send(push, connection, work)
-            counts["attempts"] += len(work)
-            await _record(session, claimed, work, results, claimed_at, lease_until, counts)
-            await session.commit()
-            if len(rows) < BATCH:
-                break
+    await delivery.run(channel(), counts)

@@ -1,28 +1,33 @@
-"""Webhook delivery: claim due deliveries, POST them signed, record the outcome, retry or give up.
+"""Webhook delivery: the webhook channel of the outbox runner (app/notifications/delivery.py).
 
-A claim is a lease: the claiming UPDATE moves `next_attempt_at` LEASE into the future and
-commits before anything is sent, so a second worker skips the rows (locked, or no longer
-due) and a crashed worker's deliveries come back once the lease runs out. Delivery is
-at least once; receivers dedupe on `Outfield-Event-Id`.
+The runner claims, leases, sends and settles; this module says what is particular to
+webhooks: a delivery is POSTed signed to its webhook's vetted, pinned address, a 2xx is
+`delivered`, anything else is retried (30 s doubling to hourly, + up to 10 %) until the next
+try would fall outside OUTFIELD_WEBHOOK_RETRY_WINDOW_S, then `failed`; a paused or deleted
+webhook's deliveries fail unsent. A delivery stays `pending` while leased (its
+`next_attempt_at` is then the lease expiry), so a crashed worker's deliveries come back once
+the lease runs out. Delivery is at least once; receivers dedupe on `Outfield-Event-Id`.
 """
 
-import asyncio
 import json
 import time
 import uuid
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.core.clock import now
-from app.db import session_factory
+from app.notifications import delivery
+from app.notifications.delivery import Backoff, Lease, Limits, Settlement, Settling
 from app.notifications.models import Webhook, WebhookDelivery
-from app.notifications.webhook_rules import retry_delay, signature
+from app.notifications.webhook_rules import FIRST_RETRY, LONGEST_RETRY, signature
 from app.notifications.webhooks import ForbiddenAddressError, vetted_addresses
 
 BATCH = 50
@@ -33,17 +38,23 @@ TIMEOUT = httpx.Timeout(10.0)
 RUN_BUDGET_S = 240.0
 MAX_ADDRESSES_TRIED = 3
 USER_AGENT = "Outfield-Webhooks/1"
+COUNTS = ("examined", "delivered", "retried", "failed")
+# README: retried after 30 s, 1, 2, 4, … min, then hourly, + up to 10 % (no Retry-After).
+BACKOFF = Backoff(FIRST_RETRY.total_seconds(), LONGEST_RETRY.total_seconds(), 1.0, 1.1)
+
+_table = WebhookDelivery.__table__
 
 
 @dataclass(frozen=True)
 class Claim:
+    """A delivery this run holds the lease of, with its webhook's address and secret."""
+
     id: uuid.UUID
     event_id: uuid.UUID
     event_type: str
     payload: dict[str, Any]
     attempts: int
     created_at: datetime
-    lease_until: datetime
     url: str
     secret: str
     gone: str | None  # why the webhook no longer takes deliveries, if it does not
@@ -51,6 +62,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Outcome:
+    """What one POST came to."""
+
     status_code: int | None = None
     error: str | None = None
     duration_ms: int | None = None
@@ -58,55 +71,8 @@ class Outcome:
 
     @property
     def delivered(self) -> bool:
+        """Any 2xx."""
         return self.status_code is not None and 200 <= self.status_code < 300
-
-
-async def _claim(session: AsyncSession, at: datetime) -> list[Claim]:
-    due = (
-        select(WebhookDelivery.id)
-        .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= at)
-        .order_by(WebhookDelivery.next_attempt_at)
-        .limit(BATCH)
-        .with_for_update(skip_locked=True)
-    )
-    lease_until = at + LEASE
-    rows = await session.execute(
-        update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(due.scalar_subquery()))
-        .where(WebhookDelivery.webhook_id == Webhook.id)
-        .values(next_attempt_at=lease_until)
-        .returning(
-            WebhookDelivery.id,
-            WebhookDelivery.event_id,
-            WebhookDelivery.event_type,
-            WebhookDelivery.payload,
-            WebhookDelivery.attempts,
-            WebhookDelivery.created_at,
-            Webhook.url,
-            Webhook.secret,
-            Webhook.active,
-            Webhook.deleted_at,
-        )
-    )
-    claims = [
-        Claim(
-            id=row.id,
-            event_id=row.event_id,
-            event_type=row.event_type,
-            payload=row.payload,
-            attempts=row.attempts,
-            created_at=row.created_at,
-            lease_until=lease_until,
-            url=row.url,
-            secret=row.secret,
-            gone="webhook deleted"
-            if row.deleted_at is not None
-            else (None if row.active else "webhook inactive"),
-        )
-        for row in rows
-    ]
-    await session.commit()
-    return claims
 
 
 def _headers(claim: Claim, body: bytes, host: str) -> dict[str, str]:
@@ -160,66 +126,109 @@ async def _send(client: httpx.AsyncClient, claim: Claim) -> Outcome:
     return Outcome(error=error[:1000], duration_ms=elapsed)
 
 
-def _result(claim: Claim, outcome: Outcome, at: datetime) -> tuple[str, dict[str, Any]]:
-    """(count key, column values) for a finished attempt."""
-    values: dict[str, Any] = {
-        "attempts": claim.attempts + (0 if claim.gone else 1),
-        "last_status_code": outcome.status_code,
-        "last_error": outcome.error,
-        "last_duration_ms": outcome.duration_ms,
-    }
-    if outcome.delivered:
-        return "delivered", {**values, "status": "delivered", "delivered_at": at}
-    retry_at = at + retry_delay(values["attempts"])
-    window = timedelta(seconds=get_settings().webhook_retry_window_s)
-    if outcome.final or retry_at - claim.created_at > window:
-        return "failed", {**values, "status": "failed"}
-    return "retried", {**values, "next_attempt_at": retry_at}
+class WebhookChannel(delivery.Channel[Claim, Outcome]):
+    """Signed event POSTs to the companies' webhooks."""
 
+    name = "webhooks"
+    table = _table
+    state_column = _table.c.status
+    due_column = _table.c.next_attempt_at
+    leased_state = "pending"  # the API knows pending | delivered | failed only
+    counts = COUNTS
 
-async def _deliver_batch(
-    client: httpx.AsyncClient, claims: list[Claim], counts: dict[str, int]
-) -> None:
-    limit = asyncio.Semaphore(CONCURRENCY)
+    def __init__(self, limits: Limits, retry_window: timedelta) -> None:
+        super().__init__(limits, BACKOFF)
+        self.retry_window = retry_window
 
-    async def bounded(claim: Claim) -> Outcome:
-        async with limit:
-            return await _send(client, claim)
+    def claim_order(self) -> Sequence[ColumnElement[Any]]:
+        """The longest-waiting deliveries first."""
+        return (_table.c.next_attempt_at,)
 
-    outcomes = await asyncio.gather(*(bounded(claim) for claim in claims))
-    at = now()
-    async with session_factory()() as session:
-        for claim, outcome in zip(claims, outcomes, strict=True):
-            key, values = _result(claim, outcome, at)
-            # Only the lease holder records the outcome (the lease value is the fence).
-            await session.execute(
-                update(WebhookDelivery)
-                .where(
-                    WebhookDelivery.id == claim.id,
-                    WebhookDelivery.status == "pending",
-                    WebhookDelivery.next_attempt_at == claim.lease_until,
-                )
-                .values(**values)
+    def claim_joins(self) -> Sequence[ColumnElement[bool]]:
+        """Each delivery's webhook, for its address, secret and whether it still takes any."""
+        return (_table.c.webhook_id == Webhook.id,)
+
+    def claim_returning(self) -> Sequence[Any]:
+        """The event, its tries so far, and the webhook's address, secret and state."""
+        c = _table.c
+        return (
+            c.id,
+            c.event_id,
+            c.event_type,
+            c.payload,
+            c.attempts,
+            c.created_at,
+            Webhook.url,
+            Webhook.secret,
+            Webhook.active,
+            Webhook.deleted_at,
+        )
+
+    def connect(self) -> AbstractAsyncContextManager[httpx.AsyncClient]:
+        """The run's HTTP client: no redirects, no proxy settings from the environment."""
+        return httpx.AsyncClient(
+            timeout=TIMEOUT,
+            follow_redirects=False,
+            trust_env=False,
+            limits=httpx.Limits(max_connections=self.limits.concurrency),
+        )
+
+    async def prepare(
+        self, session: AsyncSession, rows: Sequence[Row[Any]], lease: Lease
+    ) -> list[Claim]:
+        """A claim per row; a paused or deleted webhook's say why they are not sent."""
+        return [
+            Claim(
+                id=row.id,
+                event_id=row.event_id,
+                event_type=row.event_type,
+                payload=row.payload,
+                attempts=row.attempts,
+                created_at=row.created_at,
+                url=row.url,
+                secret=row.secret,
+                gone="webhook deleted"
+                if row.deleted_at is not None
+                else (None if row.active else "webhook inactive"),
             )
-            counts[key] += 1
-        await session.commit()
+            for row in rows
+        ]
+
+    def targets(self, item: Claim) -> Sequence[str]:
+        """One POST, to the webhook's URL."""
+        return (item.url,)
+
+    async def send(self, connection: httpx.AsyncClient, item: Claim, target: str) -> Outcome:
+        """One signed POST (none for a webhook that is gone)."""
+        return await _send(connection, item)
+
+    def settle(self, item: Claim, results: list[Outcome], settling: Settling) -> Settlement:
+        """Delivered on a 2xx; else retried after a backoff, or failed past the retry window."""
+        [outcome] = results
+        values: dict[str, Any] = {
+            "attempts": item.attempts + (0 if item.gone else 1),
+            "last_status_code": outcome.status_code,
+            "last_error": outcome.error,
+            "last_duration_ms": outcome.duration_ms,
+        }
+        if outcome.delivered:
+            return Settlement(
+                "delivered", {**values, "status": "delivered", "delivered_at": settling.at}
+            )
+        retry_at = settling.retry_at(values["attempts"])
+        if outcome.final or retry_at - item.created_at > self.retry_window:
+            return Settlement("failed", {**values, "status": "failed"})
+        return Settlement("retried", {**values, "next_attempt_at": retry_at})
+
+
+def channel() -> WebhookChannel:
+    """The webhook channel with this module's limits and the current settings."""
+    limits = Limits(batch=BATCH, concurrency=CONCURRENCY, lease=LEASE, budget_s=RUN_BUDGET_S)
+    window = timedelta(seconds=get_settings().webhook_retry_window_s)
+    return WebhookChannel(limits, window)
 
 
 async def deliver_pending_webhooks(counts: dict[str, int]) -> None:
     """One run: claim due deliveries batch by batch, send them, record delivered/retry/failed."""
-    counts.update(examined=0, delivered=0, retried=0, failed=0)
-    started = time.monotonic()
-    async with httpx.AsyncClient(
-        timeout=TIMEOUT,
-        follow_redirects=False,
-        trust_env=False,
-        limits=httpx.Limits(max_connections=CONCURRENCY),
-    ) as client:
-        while time.monotonic() - started < RUN_BUDGET_S:
-            async with session_factory()() as session:
-                claims = await _claim(session, now())
-            counts["examined"] += len(claims)
-            if claims:
-                await _deliver_batch(client, claims, counts)
-            if len(claims) < BATCH:
-                break
+    counts.update(dict.fromkeys(COUNTS, 0))
+    await delivery.run(channel(), counts)

@@ -3,10 +3,17 @@
 import random
 from collections.abc import Iterable
 
+from app.notifications.delivery import Backoff, backoff_delay
+
 # Never wait longer than this between tries, whatever the attempt number.
 MAX_BACKOFF_S = 6 * 3600.0
 # A provider's Retry-After is honoured up to a day.
 MAX_RETRY_AFTER_S = 24 * 3600.0
+
+
+def backoff_rule(base_s: float) -> Backoff:
+    """Push's retry schedule: base doubling per try, at most 6 h, jittered to 50–100 %."""
+    return Backoff(base_s, MAX_BACKOFF_S, 0.5, 1.0, MAX_RETRY_AFTER_S)
 
 
 def backoff_seconds(
@@ -16,11 +23,7 @@ def backoff_seconds(
     rng: random.Random | None = None,
 ) -> float:
     """Delay before try `attempt + 1`: base · 2^(attempt-1), jittered to 50–100 %, ≥ Retry-After."""
-    ceiling = min(base_s * 2 ** (max(attempt, 1) - 1), MAX_BACKOFF_S)
-    delay = ceiling * (0.5 + 0.5 * (rng or random).random())
-    if retry_after_s is not None:
-        delay = max(delay, min(retry_after_s, MAX_RETRY_AFTER_S))
-    return delay
+    return backoff_delay(attempt, backoff_rule(base_s), retry_after_s, rng)
 
 
 def notification_outcome(outcomes: Iterable[str], attempt: int, max_attempts: int) -> str:
