@@ -1,9 +1,12 @@
-"""Engine, the one session factory, and the request-scoped session dependency."""
+"""Engine, the one session factory, and the request's session: one transaction per request,
+ended at the edge (`get_session`), never inside a service."""
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import datetime
 
+from fastapi import Depends, Request
 from sqlalchemy import DateTime, MetaData, Uuid
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -88,7 +91,44 @@ async def dispose_engine() -> None:
     _sessionmaker = None
 
 
-async def get_session() -> AsyncIterator[AsyncSession]:
-    """FastAPI dependency: one session per request; uncommitted work is rolled back."""
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """FastAPI dependency: the request's one session and transaction, ended here — the edge.
+
+    Services only `flush()`; this commits when the path operation returned and rolls back when
+    it raised (the exception goes on to the handlers). Safe methods always roll back, so a GET
+    can never write. Used as `SESSION` (scope "function"), so the end runs after the path
+    operation and BEFORE the response is sent: a failed commit is a 500, never a 2xx.
+    """
     async with session_factory()() as session:
-        yield session
+        try:
+            yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        if request.method in SAFE_METHODS:
+            await session.rollback()
+        else:
+            await session.commit()
+
+
+# The one way to ask for the request's session (`app.deps.Session`, `current_principal`):
+# the same callable and scope everywhere, so FastAPI's per-request cache hands every
+# dependency of a request the same session — and the same transaction.
+SESSION = Depends(get_session, scope="function")
+
+
+@asynccontextmanager
+async def savepoint(session: AsyncSession) -> AsyncIterator[None]:
+    """The writes made in the block, flushed inside a SAVEPOINT: when a constraint rejects them
+    (IntegrityError, re-raised) only they are undone and the request's transaction goes on, so
+    the caller can still query and answer the right problem.
+
+    Add new objects and make changes inside the block: `begin_nested()` first flushes what is
+    already pending, outside the savepoint.
+    """
+    async with session.begin_nested():
+        yield
+        await session.flush()

@@ -9,9 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal, current_principal, require_admin
 from app.core.pagination import PageParams, page_params
-from app.db import get_session
+from app.db import SESSION
 
-Session = Annotated[AsyncSession, Depends(get_session)]
+# The request's session: committed (rolled back for GET/HEAD/OPTIONS or an error) by
+# `app.db.get_session` before the response is sent; services flush, never commit.
+Session = Annotated[AsyncSession, SESSION]
 Caller = Annotated[Principal, Depends(current_principal)]
 AdminCaller = Annotated[Principal, Depends(require_admin)]
 Paging = Annotated[PageParams, Depends(page_params)]

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.tokens import decode_access_token
 from app.core.clock import now
 from app.core.errors import ProblemError
-from app.db import get_session
+from app.db import SESSION
 from app.org.models import Department, User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -66,7 +66,7 @@ def unauthorized(code: str, detail: str) -> ProblemError:
 async def current_principal(
     request: Request,
     token: str | None = Depends(oauth2_scheme),
-    session: AsyncSession = Depends(get_session),
+    session: AsyncSession = SESSION,  # the route's own session (the same dependency)
 ) -> Principal:
     """Dependency: a valid access token of an active user, or 401 problem+json."""
     if not token:

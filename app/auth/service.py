@@ -84,7 +84,7 @@ async def login(session: AsyncSession, email: str, password: str) -> TokenPair:
         user.password_hash = await hash_password_async(password)
     row = _new_refresh_row(user, uuid.uuid4(), None, now())
     session.add(row)
-    await session.commit()
+    await session.flush()
     return _pair(user, row)
 
 
@@ -109,7 +109,7 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
         session.add(child)
         row.used_at = at
         row.replaced_by_id = child.id
-        await session.commit()
+        await session.flush()
         return _pair(user, child)
     child = await session.get(RefreshToken, row.replaced_by_id) if row.replaced_by_id else None
     grace = timedelta(seconds=get_settings().refresh_grace_s)
@@ -122,6 +122,8 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
         # The client lost our previous answer: give it the very same pair again.
         return _pair(user, child)
     await _revoke(session, RefreshToken.family_id == row.family_id, at)
+    # Committed here, not at the edge: the request answers 401, and the edge rolls back what
+    # a failed request wrote, but the revocation of the stolen sign-in must hold.
     await session.commit()
     raise unauthorized(
         "refresh_token_reused", "This refresh token was already used; sign in again."
@@ -136,7 +138,6 @@ async def logout(session: AsyncSession, token: str) -> None:
     row = await session.get(RefreshToken, token_id)
     if row is not None:
         await _revoke(session, RefreshToken.family_id == row.family_id, now())
-        await session.commit()
 
 
 async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:

@@ -12,6 +12,7 @@ from app.core.errors import ProblemError, not_found
 from app.customers.access import forbid, load_customer
 from app.customers.models import Collaborator
 from app.customers.schemas import CollaboratorCreate
+from app.db import savepoint
 from app.feed import publish
 from app.org.models import User
 
@@ -49,23 +50,25 @@ async def add_collaborator(
     existing = await session.get(Collaborator, (customer_id, data.user_id))
     if existing is not None:
         existing.role = data.role
-    else:
-        existing = Collaborator(
-            customer_id=customer_id,
-            user_id=data.user_id,
-            company_id=principal.company_id,
-            role=data.role,
-            added_by=principal.user_id,
-            created_at=now(),
-        )
-        session.add(existing)
-        await publish.collaborator_added(session, principal, customer_id, data.user_id, data.role)
+        await session.flush()
+        return existing
+    added = Collaborator(
+        customer_id=customer_id,
+        user_id=data.user_id,
+        company_id=principal.company_id,
+        role=data.role,
+        added_by=principal.user_id,
+        created_at=now(),
+    )
     try:
-        await session.commit()
+        async with savepoint(session):
+            session.add(added)
     except IntegrityError:
-        await session.rollback()
-        existing = await session.get(Collaborator, (customer_id, data.user_id))
-    return existing
+        # Added by a concurrent request a moment ago: that one stands (and was announced).
+        return await session.get(Collaborator, (customer_id, data.user_id))
+    await publish.collaborator_added(session, principal, customer_id, data.user_id, data.role)
+    await session.flush()
+    return added
 
 
 async def remove_collaborator(
@@ -79,4 +82,4 @@ async def remove_collaborator(
     if collaborator is None:
         raise not_found("collaborator")
     await session.delete(collaborator)
-    await session.commit()
+    await session.flush()

@@ -67,7 +67,7 @@ async def create_contact(
     if data.is_primary:
         await _clear_primary(session, customer_id)
     session.add(contact)
-    await session.commit()
+    await session.flush()
     await session.refresh(contact)
     return contact, True
 
@@ -115,7 +115,7 @@ async def update_contact(
             continue
         setattr(contact, field, value)
     contact.version += 1
-    await session.commit()
+    await session.flush()
     await session.refresh(contact)
     return contact
 
@@ -127,4 +127,4 @@ async def delete_contact(
     await _editable(session, principal, customer_id)
     contact = await _contact(session, customer_id, contact_id)
     contact.deleted_at = now()
-    await session.commit()
+    await session.flush()

@@ -135,5 +135,5 @@ async def record_deal(
         note=data.note,
         at=now(),
     )
-    await session.commit()
+    await session.flush()
     return deal

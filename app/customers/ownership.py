@@ -114,10 +114,9 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
         )
     ).all()
     if not won:
-        await session.rollback()
         raise ProblemError(409, "customer_not_in_pool", "Someone else claimed it first.")
     await transitions.publish(session, "claimed", won, at=at, actor_id=principal.user_id)
-    await session.commit()
+    await session.flush()
     await session.refresh(customer)
     return customer
 
@@ -149,10 +148,9 @@ async def release(
         )
     ).all()
     if not done:
-        await session.rollback()
         raise ProblemError(409, "customer_not_owned", "The owner changed meanwhile; reload it.")
     await transitions.publish(session, "released", done, at=at, actor_id=principal.user_id)
-    await session.commit()
+    await session.flush()
     await session.refresh(customer)
     return customer
 
@@ -190,12 +188,11 @@ async def transfer(
         )
     ).all()
     if not done:
-        await session.rollback()
         raise ProblemError(409, "owner_changed", "The owner changed meanwhile; reload it.")
     await transitions.publish(
         session, kind, done, at=at, actor_id=principal.user_id, reason=data.reason
     )
-    await session.commit()
+    await session.flush()
     await session.refresh(customer)
     return customer
 

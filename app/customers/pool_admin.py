@@ -75,7 +75,6 @@ async def put_rules(
     await session.flush()
     if exemption_changed:
         await recompute_recycle(session, principal.company_id)
-    await session.commit()
     return settings
 
 
@@ -156,7 +155,6 @@ async def create_pool(session: AsyncSession, principal: Principal, data: PoolCre
     await session.flush()
     await rehome_owned_customers(session, principal.company_id)
     await recompute_recycle(session, principal.company_id)
-    await session.commit()
     return pool
 
 
@@ -193,7 +191,6 @@ async def update_pool(
         await recompute_recycle(session, principal.company_id)
     elif {"no_followup_days", "no_deal_days"} & fields:
         await recompute_recycle(session, principal.company_id, pool.id)
-    await session.commit()
     await session.refresh(pool)
     return pool
 
@@ -214,7 +211,6 @@ async def delete_pool(session: AsyncSession, principal: Principal, pool_id: uuid
     await session.flush()
     await rehome_owned_customers(session, principal.company_id)
     await recompute_recycle(session, principal.company_id)
-    await session.commit()
 
 
 async def preview_pool(

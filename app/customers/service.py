@@ -3,6 +3,8 @@
 import hashlib
 import json
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Row, Select, func, or_, select
@@ -25,6 +27,7 @@ from app.customers.schemas import (
     CustomerUpdate,
     DuplicateMatch,
 )
+from app.db import savepoint
 
 
 def _request_hash(data: CustomerCreate) -> str:
@@ -100,16 +103,22 @@ def _duplicate_problem(matches: list[DuplicateMatch]) -> ProblemError:
     )
 
 
-async def _flush_customer(session: AsyncSession, principal: Principal, customer: Customer) -> None:
+@asynccontextmanager
+async def _unique_customer(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    name: str,
+    phone: str | None,
+) -> AsyncIterator[None]:
+    """The customer written in the block (name and phone as given), flushed in a savepoint:
+    a concurrent create got there first when the unique index objects — the index is the real
+    duplicate check — and the request, still in its transaction, answers which one."""
     try:
-        async with session.begin_nested():
-            await session.flush()
+        async with savepoint(session):
+            yield
     except IntegrityError as exc:
-        # A concurrent create got there first: the unique index is the real duplicate check.
-        await session.rollback()
-        matches = await find_duplicates(
-            session, principal, customer.name, customer.phone, exclude_id=customer.id
-        )
+        matches = await find_duplicates(session, principal, name, phone, exclude_id=customer_id)
         if matches:
             raise _duplicate_problem(matches) from exc
         raise client_ids.id_conflict() from exc
@@ -191,8 +200,8 @@ async def create_customer(
     )
     _apply_location(customer, data)
     await _initial_clock(session, customer)
-    session.add(customer)
-    await _flush_customer(session, principal, customer)
+    async with _unique_customer(session, principal, customer.id, data.name, data.phone):
+        session.add(customer)
     await transitions.publish(
         session,
         "created",
@@ -200,7 +209,7 @@ async def create_customer(
         at=at,
         actor_id=principal.user_id,
     )
-    await session.commit()
+    await session.flush()
     await session.refresh(customer)
     return customer, True
 
@@ -272,26 +281,12 @@ async def list_pool_customers(
     return make_page(rows, params)
 
 
-async def update_customer(
-    session: AsyncSession,
-    principal: Principal,
-    customer_id: uuid.UUID,
-    data: CustomerUpdate,
-    if_match: str | None,
-) -> Customer:
-    """Edit descriptive fields (If-Match required); owner and clocks are not editable here."""
-    access = await load_customer(session, principal, customer_id, lock=True)
-    if not access.can_edit:
-        raise forbid("Only the owner, collaborators and their managers may edit this customer.")
-    customer = access.customer
-    check_if_match(if_match, customer.version, required=True)
+async def _apply_update(
+    session: AsyncSession, customer: Customer, data: CustomerUpdate, name: str, phone: str | None
+) -> None:
+    """Write the edit onto the customer (in the caller's savepoint)."""
     fields = data.model_fields_set
     if {"name", "phone"} & fields:
-        name = data.name if "name" in fields and data.name else customer.name
-        phone = data.phone if "phone" in fields else customer.phone
-        matches = await find_duplicates(session, principal, name, phone, exclude_id=customer.id)
-        if matches:
-            raise _duplicate_problem(matches)
         customer.name = name
         customer.name_normalized = rules.normalise_name(name)
         customer.phone = phone
@@ -322,9 +317,32 @@ async def update_customer(
             await pool_for(session, customer.company_id, customer.region, customer.industry)
         ).id
     customer.version += 1
-    await _flush_customer(session, principal, customer)
+
+
+async def update_customer(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    data: CustomerUpdate,
+    if_match: str | None,
+) -> Customer:
+    """Edit descriptive fields (If-Match required); owner and clocks are not editable here."""
+    access = await load_customer(session, principal, customer_id, lock=True)
+    if not access.can_edit:
+        raise forbid("Only the owner, collaborators and their managers may edit this customer.")
+    customer = access.customer
+    check_if_match(if_match, customer.version, required=True)
+    fields = data.model_fields_set
+    name = data.name if "name" in fields and data.name else customer.name
+    phone = data.phone if "phone" in fields else customer.phone
+    if {"name", "phone"} & fields:
+        matches = await find_duplicates(session, principal, name, phone, exclude_id=customer.id)
+        if matches:
+            raise _duplicate_problem(matches)
+    async with _unique_customer(session, principal, customer.id, name, phone):
+        await _apply_update(session, customer, data, name, phone)
     await refresh_recycle_clock(session, customer.id)
-    await session.commit()
+    await session.flush()
     await session.refresh(customer)
     return customer
 
@@ -339,4 +357,4 @@ async def delete_customer(
     access.customer.deleted_at = now()
     access.customer.recycle_at = access.customer.recycle_check_at = None
     access.customer.version += 1
-    await session.commit()
+    await session.flush()

@@ -157,7 +157,7 @@ async def like(session: AsyncSession, principal: Principal, item_id: uuid.UUID) 
             "like.created",
             {"item_id": str(item.id), "user_id": str(principal.user_id), "like_count": count},
         )
-    await session.commit()
+    await session.flush()
     await session.refresh(item)
     return item
 
@@ -176,7 +176,7 @@ async def unlike(session: AsyncSession, principal: Principal, item_id: uuid.UUID
             .where(FeedItem.id == item.id)
             .values(like_count=func.greatest(FeedItem.like_count - 1, 0))
         )
-    await session.commit()
+    await session.flush()
     await session.refresh(item)
     return item
 
@@ -294,7 +294,7 @@ async def create_comment(
     )
     await session.flush()
     await publish.comment_created(session, principal, item, comment, parent)
-    await session.commit()
+    await session.flush()
     return comment, True
 
 
@@ -344,7 +344,7 @@ async def update_comment(
     comment.body = body
     comment.version += 1
     comment.updated_at = now()
-    await session.commit()
+    await session.flush()
     return comment
 
 
@@ -355,7 +355,7 @@ async def delete_comment(
     comment = await _own_comment(session, principal, item_id, comment_id)
     comment.deleted_at = now()
     comment.version += 1
-    await session.commit()
+    await session.flush()
 
 
 async def user_name(session: AsyncSession, user_id: uuid.UUID) -> str:

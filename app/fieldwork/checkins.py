@@ -151,7 +151,8 @@ async def create_checkin(
     """Record a check-in at a visible customer; flags are computed, never rejected.
 
     Round trips in the common case (no photos): the context read, the INSERT, the clock,
-    then the feed item, alert and webhook outbox of `publish.record_added`, and COMMIT.
+    then the feed item, alert and webhook outbox of `publish.record_added`, and the COMMIT
+    at the edge (`app.db.get_session`).
     """
     request_hash = client_ids.request_hash(data)
     latitude, longitude = data.location.wgs84()
@@ -254,7 +255,7 @@ async def create_checkin(
             actor_name=context.actor or "?",
         ),
     )
-    await session.commit()
+    await session.flush()
     return checkin, True
 
 
@@ -295,7 +296,7 @@ async def checkout(
         )
     checkin.checked_out_at = at
     checkin.duration_s = int((at - checkin.client_recorded_at).total_seconds())
-    await session.commit()
+    await session.flush()
     return checkin
 
 

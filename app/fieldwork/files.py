@@ -155,7 +155,7 @@ async def upload_file(
                 raise client_ids.id_conflict()
     if not created:
         await _grant_uploader(session, principal, stored)
-    await session.commit()
+    await session.flush()
     return stored, created
 
 

@@ -15,6 +15,7 @@ from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import load_customer, subtree_user_ids
 from app.customers.clock import refresh_recycle_clock
+from app.db import savepoint
 from app.feed import publish
 from app.fieldwork import files
 from app.fieldwork.models import Checkin, Followup
@@ -78,10 +79,9 @@ async def create_followup(
         created_at=at,
         updated_at=at,
     )
-    session.add(followup)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        async with savepoint(session):
+            session.add(followup)
     except IntegrityError as exc:
         raise client_ids.id_conflict() from exc
     await files.attach_files(
@@ -100,7 +100,7 @@ async def create_followup(
         event_type="followup.created",
         created_at=at,
     )
-    await session.commit()
+    await session.flush()
     return followup, True
 
 
@@ -146,7 +146,7 @@ async def update_followup(
             next_followup_at=data.next_followup_at,
         )
     followup.version += 1
-    await session.commit()
+    await session.flush()
     await session.refresh(followup)
     return followup
 
@@ -168,7 +168,7 @@ async def delete_followup(
                 403, "forbidden", "Only the author or a manager above them may delete a follow-up."
             )
     followup.deleted_at = now()
-    await session.commit()
+    await session.flush()
 
 
 async def list_followups(

@@ -15,6 +15,7 @@ from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
 from app.customers.models import Customer, OwnershipEvent
+from app.db import savepoint
 from app.feed import publish
 from app.fieldwork import files, periods
 from app.fieldwork.log_schemas import LogCreate, LogUpdate
@@ -155,12 +156,10 @@ async def create_log(
         created_at=now(),
         updated_at=now(),
     )
-    session.add(log)
     try:
-        async with session.begin_nested():
-            await session.flush()
+        async with savepoint(session):
+            session.add(log)
     except IntegrityError as exc:
-        await session.rollback()
         other = await session.scalar(
             select(WorkLog.id).where(
                 WorkLog.user_id == principal.user_id,
@@ -181,7 +180,7 @@ async def create_log(
     )
     await _refresh_figures(session, log, company.time_zone)
     await publish.log_added(session, principal, log.id, log.period, log.text, log.created_at)
-    await session.commit()
+    await session.flush()
     return log, True
 
 
@@ -212,7 +211,7 @@ async def update_log(
     await _refresh_figures(session, log, company.time_zone)
     log.version += 1
     log.updated_at = now()
-    await session.commit()
+    await session.flush()
     return log
 
 
@@ -222,7 +221,7 @@ async def delete_log(session: AsyncSession, principal: Principal, log_id: uuid.U
     if log.user_id != principal.user_id:
         raise ProblemError(403, "forbidden", "Only the author may delete a log.")
     log.deleted_at = now()
-    await session.commit()
+    await session.flush()
 
 
 async def list_logs(

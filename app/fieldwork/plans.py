@@ -14,6 +14,7 @@ from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.customers.access import load_customer
 from app.customers.models import Customer
+from app.db import savepoint
 from app.fieldwork import periods
 from app.fieldwork.log_schemas import PlanCreate, PlanUpdate
 from app.fieldwork.models import Checkin, VisitPlan
@@ -82,11 +83,10 @@ async def create_plan(
         created_at=now(),
         updated_at=now(),
     )
-    session.add(plan)
     try:
-        await session.commit()
+        async with savepoint(session):
+            session.add(plan)
     except IntegrityError as exc:
-        await session.rollback()
         raise client_ids.id_conflict() from exc
     return plan, True
 
@@ -117,7 +117,7 @@ async def update_plan(
             setattr(plan, field, value)
     plan.version += 1
     plan.updated_at = now()
-    await session.commit()
+    await session.flush()
     return plan
 
 
@@ -125,7 +125,7 @@ async def delete_plan(session: AsyncSession, principal: Principal, plan_id: uuid
     """Cancel a plan."""
     plan = await _plan(session, principal, plan_id)
     plan.deleted_at = now()
-    await session.commit()
+    await session.flush()
 
 
 async def day_route(

@@ -125,7 +125,6 @@ async def register_device(
         },
     ).returning(Device)
     device = (await session.scalars(stmt, execution_options={"populate_existing": True})).one()
-    await session.commit()
     return device, prior_owner != principal.user_id
 
 
@@ -151,4 +150,3 @@ async def delete_device(session: AsyncSession, principal: Principal, device_id: 
     )
     if result.rowcount == 0:
         raise not_found("device")
-    await session.commit()

@@ -304,7 +304,7 @@ async def mark_read(
         raise not_found("notification")
     if notification.read_at is None:
         notification.read_at = now()
-        await session.commit()
+        await session.flush()
     return notification
 
 
@@ -315,7 +315,6 @@ async def mark_all_read(session: AsyncSession, principal: Principal) -> int:
         .where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
         .values(read_at=now())
     )
-    await session.commit()
     return result.rowcount
 
 
@@ -358,5 +357,4 @@ async def put_preferences(
             },
         )
     )
-    await session.commit()
     return await get_preferences(session, principal)

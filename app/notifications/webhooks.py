@@ -118,7 +118,7 @@ async def create_webhook(
         version=1,
     )
     session.add(webhook)
-    await session.commit()
+    await session.flush()
     return webhook
 
 
@@ -173,7 +173,7 @@ async def update_webhook(
     if "description" in fields:
         webhook.description = data.description
     webhook.version += 1
-    await session.commit()
+    await session.flush()
     return webhook
 
 
@@ -184,7 +184,7 @@ async def rotate_secret(
     webhook = await get_webhook(session, principal, webhook_id)
     webhook.secret = secrets.token_urlsafe(32)
     webhook.version += 1
-    await session.commit()
+    await session.flush()
     return webhook
 
 
@@ -196,7 +196,7 @@ async def delete_webhook(
     webhook.deleted_at = now()
     webhook.active = False
     webhook.version += 1
-    await session.commit()
+    await session.flush()
 
 
 async def list_deliveries(
@@ -255,7 +255,7 @@ async def send_test_event(
         created_at=at,
     )
     session.add(delivery)
-    await session.commit()
+    await session.flush()
     return delivery
 
 

@@ -1,7 +1,8 @@
 """Companies, departments and users: the use cases, with permission checks and transactions."""
 
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, false, func, select, update
@@ -17,6 +18,7 @@ from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
+from app.db import savepoint
 from app.org.models import Company, Department, User
 from app.org.schemas import (
     DepartmentCreate,
@@ -108,11 +110,11 @@ async def signup(
     await session.flush()
     session.add(root)
     await session.flush()
-    session.add(admin)
-    await _flush_user(session)
+    async with _unique_user(session):
+        session.add(admin)
     for hook in reactions.on_signup:
         await hook(session, company, admin)
-    await session.commit()
+    await session.flush()
     return company, admin
 
 
@@ -139,7 +141,7 @@ async def change_password(
     user.token_version += 1
     user.version += 1
     await revoke_user_tokens(session, user.id)
-    await session.commit()
+    await session.flush()
 
 
 # ---------- departments ----------
@@ -214,12 +216,11 @@ async def create_department(
         department.path = f"{parent.path}{department.id}/"
     else:
         department.path = f"/{department.id}/"
-    session.add(department)
     try:
-        await session.flush()
+        async with savepoint(session):
+            session.add(department)
     except IntegrityError as exc:
         raise client_ids.id_conflict() from exc
-    await session.commit()
     return department
 
 
@@ -259,7 +260,7 @@ async def update_department(
         department.parent_id = data.parent_id
         department.path = new_path
     department.version += 1
-    await session.commit()
+    await session.flush()
     await session.refresh(department)
     return department
 
@@ -289,7 +290,7 @@ async def deactivate_department(
         )
     department.deactivated_at = now()
     department.version += 1
-    await session.commit()
+    await session.flush()
     return department
 
 
@@ -327,11 +328,13 @@ async def get_user(session: AsyncSession, principal: Principal, user_id: uuid.UU
     return user
 
 
-async def _flush_user(session: AsyncSession) -> None:
+@asynccontextmanager
+async def _unique_user(session: AsyncSession) -> AsyncIterator[None]:
+    """The user added in the block, flushed in a savepoint; a taken e-mail or id is a 409."""
     try:
-        await session.flush()
+        async with savepoint(session):
+            yield
     except IntegrityError as exc:
-        await session.rollback()
         if "email" in str(exc.orig):
             raise ProblemError(
                 409, "email_taken", "A user with this e-mail already exists."
@@ -357,9 +360,8 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
         is_active=True,
         version=1,
     )
-    session.add(user)
-    await _flush_user(session)
-    await session.commit()
+    async with _unique_user(session):
+        session.add(user)
     return user
 
 
@@ -385,7 +387,7 @@ async def update_user(
             409, "cannot_demote_self", "An admin cannot take away their own admin role."
         )
     user.version += 1
-    await session.commit()
+    await session.flush()
     return user
 
 
@@ -423,5 +425,5 @@ async def deactivate_user(
         await revoke_user_tokens(session, user.id)
         for hook in reactions.on_deactivated:
             await hook(session, principal, user, successor_id)
-        await session.commit()
+        await session.flush()
     return user
