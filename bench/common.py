@@ -245,6 +245,13 @@ class Server:
         assert self.process is not None
         return cpu_seconds(self.process.pid) + children_cpu_seconds(self.process.pid)
 
+    def rss_bytes(self) -> int:
+        """Resident memory of the server now: the process and (with --workers) its workers."""
+        assert self.process is not None
+        return rss_bytes(self.process.pid) + sum(
+            rss_bytes(child) for child in children(self.process.pid)
+        )
+
     def stop(self, keep_log: bool = False) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -341,17 +348,34 @@ def cpu_seconds(pid: int) -> float:
         return 0.0
 
 
-def children_cpu_seconds(parent: int) -> float:
-    """CPU time of every live child of `parent` (e.g. all backends of one postmaster)."""
-    total = 0.0
+def children(parent: int) -> list[int]:
+    """The live children of `parent`."""
+    found = []
     for entry in os.listdir("/proc"):
         if entry.isdigit():
             try:
                 if _ppid(entry) == parent:
-                    total += cpu_seconds(int(entry))
+                    found.append(int(entry))
             except (OSError, ValueError, IndexError):
                 continue
-    return total
+    return found
+
+
+def children_cpu_seconds(parent: int) -> float:
+    """CPU time of every live child of `parent` (e.g. all backends of one postmaster)."""
+    return sum(cpu_seconds(child) for child in children(parent))
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process (VmRSS in /proc/<pid>/status; 0 if it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 async def postmaster_pid(conn) -> int | None:  # noqa: ANN001

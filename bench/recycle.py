@@ -10,11 +10,11 @@ Needs the dataset of `bench.generate_dataset`. In one run:
    drawn deterministically; their state is saved in `bench_recycle_due` and their
    `recycle_at` moved 1 minute – 2 days into the past (in SQL). One webhook subscribed to
    `customer.recycled` is added (`--webhooks`), so the job's webhook outbox has work too.
-1. The real job — `workers.jobs.recycle.recycle` (batches of 1000: pick by recycle_check_at
-   with SKIP LOCKED, the `recycled` transition's UPDATE … RETURNING, then
-   `transitions.publish` — ownership events, feed items, webhook deliveries, notifications —
-   and the RESCHEDULE of the batch's others, COMMIT per batch) — in a
-   child process (`DATABASE_URL` set before the app is imported), timed inside it: wall
+1. The real job — `app.customers.recycling.recycle`, what `workers.jobs.recycle` runs
+   (batches of 1000: pick by recycle_check_at with SKIP LOCKED, the `recycled` transition's
+   UPDATE … RETURNING, then `transitions.publish` — ownership events, feed items, webhook
+   deliveries, notifications — and the RESCHEDULE of the batch's others, COMMIT per batch) —
+   in a child process (`DATABASE_URL` set before the app is imported), timed inside it: wall
    time, and the recycling part alone (up to the last batch that moved rows). Warnings are
    given in the same batches; in the steady state prepared here (those inside the warning
    window already warned, as a job on schedule would have left them) the job looks only at
@@ -39,6 +39,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -245,12 +246,12 @@ SELECT count(*) FROM events"""
 
 
 async def run_job_child(args: argparse.Namespace) -> int:
-    """Run workers.jobs.recycle.recycle once and print its timings as one JSON line."""
+    """Run the recycle job once and print its timings as one JSON line."""
     from sqlalchemy import event
     from sqlalchemy.ext.asyncio import AsyncSession
 
+    from app.customers.recycling import BATCH, recycle
     from app.db import dispose_engine, get_engine
-    from workers.jobs.recycle import BATCH, recycle
 
     async with get_engine().connect():  # open the pool's first connection outside the timing
         pass
@@ -304,6 +305,8 @@ async def run_job_child(args: argparse.Namespace) -> int:
         json.dumps(
             {
                 "wall_s": wall,
+                # Peak resident memory of the job's process (Linux reports KiB).
+                "max_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "recycle_s": recycling_done[0] if recycling_done else wall,
                 "counts": counts,
                 "batch_s_max": max(batch_times) if batch_times else 0.0,
@@ -624,7 +627,8 @@ def print_report(  # noqa: C901, PLR0912
             f"   job details (best round): {job['batches']} batches of {args.batch}; slowest "
             f"batch {job['batch_s_max']:.2f}s; warned {job['warned']:,} customers, "
             f"{job['wall_s'] - job['recycle_s']:.2f}s after the last recycling batch; "
-            f"the child process incl. Python start-up {job['outer_s']:.2f}s"
+            f"the child process incl. Python start-up {job['outer_s']:.2f}s, "
+            f"peak RSS {job['max_rss_mb']:.0f} MB"
         )
         spent = dict(job["spent"])
         accounted = sum(spent.values())
@@ -744,6 +748,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901, PLR0915 - a scrip
                              "rows": moved, "warned": out["counts"]["warned"],
                              "batches": out["counts"]["batches"], "outer_s": outer,
                              "batch_s_max": out["batch_s_max"],
+                             "max_rss_mb": out["max_rss_mb"],
                              "spent": out["spent"]}  # fmt: skip
                 else:
                     now = await conn.fetchval("SELECT now()")
