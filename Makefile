@@ -14,7 +14,7 @@ SERVICES = _services="$$(bash scripts/services.sh)" && eval "$$_services"
 help:
 	@echo "make run      - API + worker on local services with demo data"
 	@echo "make test     - the whole test suite (real PostgreSQL+PostGIS and Redis)"
-	@echo "make lint     - ruff"
+	@echo "make lint     - ruff + mypy"
 	@echo "make openapi  - regenerate openapi/openapi.json"
 	@echo "make services - start (or reuse) local PostgreSQL+PostGIS and Redis"
 
@@ -41,7 +41,7 @@ test: install
 	$(SERVICES) && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
 
 openapi: install
 	$(BIN)/python -m scripts.export_openapi

@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     env: Literal["development", "test", "production"] = Field("development", alias="OUTFIELD_ENV")
     database_url: str = Field("postgresql://outfield@127.0.0.1:5432/outfield", alias="DATABASE_URL")
     redis_url: str = Field("redis://127.0.0.1:6379/0", alias="REDIS_URL")
-    secret_key: str | None = Field(None, alias="OUTFIELD_SECRET_KEY")
+    # The development key unless set; production must set it (`_secrets_in_production`).
+    secret_key: str = Field(DEV_SECRET_KEY, alias="OUTFIELD_SECRET_KEY")
     jwt_issuer: str = Field("outfield", alias="OUTFIELD_JWT_ISSUER")
     jwt_audience: str = Field("outfield-api", alias="OUTFIELD_JWT_AUDIENCE")
     access_token_ttl_s: int = Field(900, alias="OUTFIELD_ACCESS_TOKEN_TTL_S", gt=0)
@@ -67,11 +68,9 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _secrets_in_production(self) -> "Settings":
-        if self.secret_key is None:
-            if self.env == "production":
-                raise ValueError("OUTFIELD_SECRET_KEY must be set when OUTFIELD_ENV=production")
-            self.secret_key = DEV_SECRET_KEY
-        elif self.env == "production" and len(self.secret_key) < 32:
+        if self.env == "production" and "secret_key" not in self.model_fields_set:
+            raise ValueError("OUTFIELD_SECRET_KEY must be set when OUTFIELD_ENV=production")
+        if self.env == "production" and len(self.secret_key) < 32:
             raise ValueError("OUTFIELD_SECRET_KEY must be at least 32 characters in production")
         return self
 

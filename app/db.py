@@ -5,9 +5,10 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import datetime
+from typing import Any
 
 from fastapi import Depends, Request
-from sqlalchemy import DateTime, MetaData, Uuid
+from sqlalchemy import CursorResult, DateTime, MetaData, Result, Row, Select, Table, Uuid
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,6 +34,36 @@ class Base(DeclarativeBase):
 
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: DateTime(timezone=True), uuid.UUID: Uuid()}
+
+
+# A SELECT, and a row, of any columns: SQLAlchemy 2.1 types both by the tuple of their column
+# types, and `Select[Any]` would mean one column.
+AnySelect = Select[*tuple[Any, ...]]
+AnyRow = Row[*tuple[Any, ...]]
+
+
+def table_of(model: type[Base]) -> Table:
+    """The `Table` a model is declared on.
+
+    `__table__` is typed `FromClause` because a mapping may sit on any selectable; every model
+    here is declared on a table, and Core statements (`insert`, `update`, `.c` columns) want it
+    as one.
+    """
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a Table")
+    return table
+
+
+def rowcount(result: Result[Any]) -> int:
+    """The rows an INSERT/UPDATE/DELETE matched.
+
+    `Session.execute` is typed to return `Result`; a statement that returns no rows runs on a
+    cursor and its result is a `CursorResult`, the one that carries `rowcount`.
+    """
+    if not isinstance(result, CursorResult):
+        raise TypeError(f"no rowcount on {type(result).__name__}")
+    return result.rowcount
 
 
 def uuid_pk() -> Mapped[uuid.UUID]:

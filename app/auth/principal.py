@@ -1,7 +1,9 @@
 """The caller: who they are, which company, which role, which part of the tree."""
 
 import uuid
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 import jwt
 from fastapi import Depends, Request
@@ -95,7 +97,7 @@ async def current_principal(
     return principal
 
 
-def require_roles(*roles: str):  # noqa: ANN201
+def require_roles(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Principal]]:
     """Dependency factory: the caller must hold one of `roles`, else 403."""
 
     async def _check(principal: Principal = Depends(current_principal)) -> Principal:

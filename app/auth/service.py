@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.models import RefreshToken
@@ -111,16 +111,16 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
         row.replaced_by_id = child.id
         await session.flush()
         return _pair(user, child)
-    child = await session.get(RefreshToken, row.replaced_by_id) if row.replaced_by_id else None
+    issued = await session.get(RefreshToken, row.replaced_by_id) if row.replaced_by_id else None
     grace = timedelta(seconds=get_settings().refresh_grace_s)
     if (
-        child is not None
-        and child.used_at is None
-        and child.revoked_at is None
+        issued is not None
+        and issued.used_at is None
+        and issued.revoked_at is None
         and at - row.used_at <= grace
     ):
         # The client lost our previous answer: give it the very same pair again.
-        return _pair(user, child)
+        return _pair(user, issued)
     await _revoke(session, RefreshToken.family_id == row.family_id, at)
     # Committed here, not at the edge: the request answers 401, and the edge rolls back what
     # a failed request wrote, but the revocation of the stolen sign-in must hold.
@@ -145,7 +145,7 @@ async def revoke_user_tokens(session: AsyncSession, user_id: uuid.UUID) -> None:
     await _revoke(session, RefreshToken.user_id == user_id, now())
 
 
-async def _revoke(session: AsyncSession, condition, at: datetime) -> None:  # noqa: ANN001
+async def _revoke(session: AsyncSession, condition: ColumnElement[bool], at: datetime) -> None:
     await session.execute(
         update(RefreshToken)
         .where(condition, RefreshToken.revoked_at.is_(None))

@@ -79,7 +79,7 @@ def decode_access_token(token: str, at: datetime) -> AccessClaims:
 
 
 def _refresh_signature(token_id: uuid.UUID) -> str:
-    key = (get_settings().secret_key or "").encode()
+    key = get_settings().secret_key.encode()
     digest = hmac.new(key, b"refresh:" + token_id.bytes, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 

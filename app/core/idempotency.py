@@ -6,7 +6,7 @@ failures, rate limits and server errors are not stored, so the client can retry 
 """
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 
 from sqlalchemy import delete, select
@@ -30,7 +30,7 @@ REPLAY_HEADER = "idempotent-replayed"
 def _header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
-            return value.decode("latin-1")
+            return str(value, "latin-1")
     return None
 
 
@@ -100,7 +100,9 @@ class IdempotencyMiddleware:
             assert existing is not None
             return await _answer_duplicate(existing, request_hash, scope, receive, send)
 
-        captured: dict = {"status": 500, "headers": [], "body": bytearray()}
+        status = 500
+        headers: Iterable[tuple[bytes, bytes]] = []
+        response_body = bytearray()
 
         async def replay_receive() -> Message:
             nonlocal body
@@ -108,11 +110,12 @@ class IdempotencyMiddleware:
             return {"type": "http.request", "body": chunk, "more_body": False}
 
         async def capture_send(message: Message) -> None:
+            nonlocal status, headers
             if message["type"] == "http.response.start":
-                captured["status"] = message["status"]
-                captured["headers"] = message.get("headers", [])
+                status = message["status"]
+                headers = message.get("headers", [])
             elif message["type"] == "http.response.body":
-                captured["body"].extend(message.get("body", b""))
+                response_body.extend(message.get("body", b""))
             await send(message)
 
         try:
@@ -120,11 +123,10 @@ class IdempotencyMiddleware:
         except BaseException:
             await _forget(record_scope)
             raise
-        status = captured["status"]
         if status >= 500 or status in NOT_STORED_STATUSES:
             await _forget(record_scope)
         else:
-            await _store(record_scope, status, captured["headers"], bytes(captured["body"]))
+            await _store(record_scope, status, headers, bytes(response_body))
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -210,8 +212,10 @@ async def _answer_duplicate(
     await send({"type": "http.response.body", "body": existing.response_body or b""})
 
 
-async def _store(record_scope: str, status: int, headers: list, body: bytes) -> None:
-    kept = {}
+async def _store(
+    record_scope: str, status: int, headers: Iterable[tuple[bytes, bytes]], body: bytes
+) -> None:
+    kept: dict[str, str] = {}
     for name, value in headers:
         decoded = name.decode("latin-1").lower()
         if decoded in {"content-type", "etag", "location"}:

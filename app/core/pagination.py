@@ -3,9 +3,10 @@
 import base64
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, TypeVarTuple
 
 from fastapi import Query, Response
 from pydantic import BaseModel
@@ -14,6 +15,7 @@ from sqlalchemy import Select, tuple_
 from app.core.errors import ProblemError
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 
@@ -75,8 +77,8 @@ async def page_params(
 
 
 def paginate(
-    stmt: Select[Any], created_column: Any, id_column: Any, params: PageParams
-) -> Select[Any]:
+    stmt: Select[*Ts], created_column: Any, id_column: Any, params: PageParams
+) -> Select[*Ts]:
     """Order newest first, start after the cursor, fetch one extra row to know if more exist."""
     if params.after is not None:
         created_at, row_id = params.after
@@ -85,9 +87,17 @@ def paginate(
     return stmt.order_by(created_column.desc(), id_column.desc()).limit(params.limit + 1)
 
 
-def make_page(rows: list[Any], params: PageParams, key: Any = None) -> tuple[list[Any], str | None]:
+def _created_at_and_id(row: Any) -> tuple[datetime, uuid.UUID]:
+    """The keyset of a row or model with `created_at` and `id`."""
+    return row.created_at, row.id
+
+
+def make_page(
+    rows: list[T],
+    params: PageParams,
+    key: Callable[[T], tuple[datetime, uuid.UUID]] = _created_at_and_id,
+) -> tuple[list[T], str | None]:
     """Cut the extra row and compute next_cursor; `key(row)` gives (created_at, id)."""
-    key = key or (lambda row: (row.created_at, row.id))
     has_more = len(rows) > params.limit
     rows = rows[: params.limit]
     next_cursor = encode_cursor(*key(rows[-1])) if has_more and rows else None

@@ -3,7 +3,7 @@
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -12,7 +12,8 @@ from app.customers.models import Collaborator, Customer
 from app.org.models import Department, User
 
 
-def subtree_user_ids(principal: Principal):  # noqa: ANN202 - a scalar subquery
+def subtree_user_ids(principal: Principal) -> Select[uuid.UUID]:
+    """The ids of the users in the caller's department subtree (a subquery)."""
     return (
         select(User.id)
         .join(Department, Department.id == User.department_id)

@@ -28,14 +28,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import now
 from app.customers import rules
 from app.customers.models import Customer, Pool, PoolSettings
+from app.db import rowcount, table_of
 
 AWARE = DateTime(timezone=True)
-CUSTOMERS = Customer.__table__
-_POOLS = Pool.__table__.c
-_SETTINGS = PoolSettings.__table__.c
+CUSTOMERS = table_of(Customer)
+_POOLS = table_of(Pool).c
+_SETTINGS = table_of(PoolSettings).c
 
 
-def clock_expressions(**overrides: ColumnElement[Any]) -> tuple[ColumnElement, ColumnElement]:
+def clock_expressions(
+    **overrides: ColumnElement[Any],
+) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """(recycle_at, recycle_reason) of a `customers` row, as SQL.
 
     `overrides` replace the row's own `owner_id`, `status`, `claimed_at`, `last_followup_at`
@@ -175,4 +178,4 @@ async def recompute_recycle(
         stmt = stmt.where(CUSTOMERS.c.pool_id == pool_id)
     if owner_id is not None:
         stmt = stmt.where(CUSTOMERS.c.owner_id == owner_id)
-    return (await session.execute(stmt)).rowcount
+    return rowcount(await session.execute(stmt))

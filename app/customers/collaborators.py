@@ -65,7 +65,7 @@ async def add_collaborator(
             session.add(added)
     except IntegrityError:
         # Added by a concurrent request a moment ago: that one stands (and was announced).
-        return await session.get(Collaborator, (customer_id, data.user_id))
+        return await session.get_one(Collaborator, (customer_id, data.user_id))
     await publish.collaborator_added(session, principal, customer_id, data.user_id, data.role)
     await session.flush()
     return added

@@ -2,15 +2,15 @@
 
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
 
-from sqlalchemy import Select, literal, select, union_all
+from sqlalchemy import literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import load_customer
 from app.customers.models import Deal, OwnershipEvent
+from app.db import AnyRow, AnySelect
 
 
 async def ownership_history(
@@ -34,7 +34,7 @@ async def ownership_history(
 # of: id, created_at, kind, actor_id, from_user_id, to_user_id, text, amount — the columns of
 # the union below — of the records on the customer that the caller may see (a record type
 # can be more private than the customer, e.g. work logs).
-TimelineSource = Callable[[uuid.UUID, Principal], Select[Any]]
+TimelineSource = Callable[[uuid.UUID, Principal], AnySelect]
 
 
 async def timeline(
@@ -43,7 +43,7 @@ async def timeline(
     customer_id: uuid.UUID,
     params: PageParams,
     sources: Iterable[TimelineSource],
-) -> tuple[list, str | None]:
+) -> tuple[list[AnyRow], str | None]:
     """Everything that happened to the customer, across owners, newest first."""
     await load_customer(session, principal, customer_id)
     events = select(

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.customers.schemas import RecycleReason, Status, Tier
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
 
 STATUSES = ("prospect", "active", "won", "lost")
@@ -98,7 +99,7 @@ class Customer(Base):
     name_normalized: Mapped[str] = mapped_column(String(200))
     industry: Mapped[str | None] = mapped_column(String(100))
     size: Mapped[str | None] = mapped_column(String(50))
-    tier: Mapped[str | None] = mapped_column(String(1))
+    tier: Mapped[Tier | None] = mapped_column(String(1))
     source: Mapped[str | None] = mapped_column(String(100))
     region: Mapped[str | None] = mapped_column(String(100))
     address: Mapped[str | None] = mapped_column(String(500))
@@ -117,7 +118,7 @@ class Customer(Base):
     )
     phone: Mapped[str | None] = mapped_column(String(50))
     phone_normalized: Mapped[str | None] = mapped_column(String(50))
-    status: Mapped[str] = mapped_column(String(16), server_default="prospect")
+    status: Mapped[Status] = mapped_column(String(16), server_default="prospect")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default=text("'{}'"))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
     owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
@@ -128,7 +129,7 @@ class Customer(Base):
     next_followup_at: Mapped[datetime | None]
     last_deal_at: Mapped[datetime | None]
     recycle_at: Mapped[datetime | None]
-    recycle_reason: Mapped[str | None] = mapped_column(String(16))
+    recycle_reason: Mapped[RecycleReason | None] = mapped_column(String(16))
     # The recycle_at the owner was last warned about: one warning per recycle cycle.
     recycle_warning_for: Mapped[datetime | None]
     # When the recycle job looks at the customer next: its advance warning, or recycle_at.

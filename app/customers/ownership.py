@@ -3,7 +3,7 @@
 import uuid
 from datetime import timedelta
 
-from sqlalchemy import Uuid, and_, bindparam, literal_column, select
+from sqlalchemy import Uuid, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -19,11 +19,12 @@ from app.customers.pools import (
     start_of_local_day,
 )
 from app.customers.schemas import ReleaseIn, TransferIn
+from app.db import table_of
 from app.notifications import service as notifications
 from app.org import service as org_service
 from app.org.models import Company, User
 
-CUSTOMERS = Customer.__table__
+CUSTOMERS = table_of(Customer)
 HANDED_OVER_REASON = "owner deactivated"
 
 
@@ -58,7 +59,7 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
         raise not_found("customer")
     if customer.owner_id is not None:
         raise ProblemError(409, "customer_not_in_pool", "This customer is not in the pool.")
-    pool = await session.get(Pool, customer.pool_id)
+    pool = await session.get_one(Pool, customer.pool_id)
     if pool.claim_department_ids:
         allowed = principal.department_path and any(
             f"/{department_id}/" in principal.department_path
@@ -87,18 +88,20 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
                 available_at=available.isoformat(),
             )
     await lock_holder_and_check_cap(session, principal.company_id, principal.user_id)
-    company = await session.get(Company, principal.company_id)
+    company = await session.get_one(Company, principal.company_id)
     day_start = start_of_local_day(at, company.time_zone)
-    claimed_today = await session.scalar(
-        select(literal_column("count(*)"))
-        .select_from(OwnershipEvent)
-        .where(
-            OwnershipEvent.company_id == principal.company_id,
-            OwnershipEvent.to_user_id == principal.user_id,
-            OwnershipEvent.kind == "claimed",
-            OwnershipEvent.created_at >= day_start,
+    claimed_today = (
+        await session.execute(
+            select(func.count())
+            .select_from(OwnershipEvent)
+            .where(
+                OwnershipEvent.company_id == principal.company_id,
+                OwnershipEvent.to_user_id == principal.user_id,
+                OwnershipEvent.kind == "claimed",
+                OwnershipEvent.created_at >= day_start,
+            )
         )
-    )
+    ).scalar_one()
     if claimed_today >= pool.daily_claim_limit:
         tomorrow = day_start + timedelta(days=1)
         raise ProblemError(
@@ -213,11 +216,11 @@ async def on_user_deactivated(
     params = {"of_company_id": user.company_id, "from_user_id": user.id, "at": at}
     if successor_id is None:
         # Each customer stays in the pool that governs it (to_pool_id None keeps it).
-        moved = await session.execute(
+        released = await session.execute(
             _HAND_TO_POOL, {**params, "to_pool_id": None, "reason": HANDED_OVER_REASON}
         )
         await transitions.publish(
-            session, "released", moved.all(), at=at, actor_id=principal.user_id
+            session, "released", released.all(), at=at, actor_id=principal.user_id
         )
         return
     await lock_holder_and_check_cap(session, user.company_id, successor_id, enforce=False)
@@ -239,7 +242,7 @@ async def on_user_deactivated(
             user_ids=[successor_id],
             kind="customers_handed_over",
             params={
-                "actor": (await session.get(User, principal.user_id)).name,
+                "actor": (await session.get_one(User, principal.user_id)).name,
                 "from_user": user.name,
                 "count": len(moved),
             },

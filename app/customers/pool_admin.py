@@ -27,6 +27,7 @@ from app.customers.schemas import (
     PoolRuleFields,
     PoolRulesIn,
     PoolUpdate,
+    PreviewDay,
 )
 from app.org.models import Company, Department
 
@@ -263,5 +264,5 @@ async def preview_pool(
         due_within_7_days=totals[2],
         due_within_30_days=totals[3],
         changed=totals[4],
-        by_day=[{"date": day, "count": count} for day, count in days],
+        by_day=[PreviewDay(date=day, count=count) for day, count in days],
     )

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.errors import ProblemError, not_found
 from app.customers import rules
 from app.customers.models import Customer, Pool, PoolSettings
+from app.db import table_of
 from app.org.models import Department, User
 
 DEFAULT_POOL_NAME = "公海 Public pool"
-CUSTOMERS = Customer.__table__
+CUSTOMERS = table_of(Customer)
 
 
 async def ensure_company_pools(session: AsyncSession, company_id: uuid.UUID) -> Pool:
@@ -117,13 +118,15 @@ async def lock_holder_and_check_cap(
     if enforce:
         settings = await pool_settings(session, company_id)
         cap = rules.holding_cap_for(path, settings.holding_cap, settings.department_caps)
-        held = await session.scalar(
-            select(func.count()).where(
-                Customer.company_id == company_id,
-                Customer.owner_id == user_id,
-                Customer.deleted_at.is_(None),
+        held = (
+            await session.execute(
+                select(func.count()).where(
+                    Customer.company_id == company_id,
+                    Customer.owner_id == user_id,
+                    Customer.deleted_at.is_(None),
+                )
             )
-        )
+        ).scalar_one()
         if held >= cap:
             raise ProblemError(
                 409,

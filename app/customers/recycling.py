@@ -22,6 +22,7 @@ nothing twice and tells nobody twice.
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, Integer, Uuid, and_, any_, bindparam, select, text
@@ -31,11 +32,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.clock import now
 from app.customers import transitions
 from app.customers.models import Customer
-from app.db import session_factory
+from app.db import AnyRow, session_factory, table_of
 from app.notifications.service import notify_many
 
 BATCH = 1000
-_C = Customer.__table__.c
+_C = table_of(Customer).c
 _AT = bindparam("at", type_=DateTime(timezone=True))
 _IDS = bindparam("ids", type_=ARRAY(Uuid()))
 
@@ -77,7 +78,8 @@ RETURNING c.id, c.company_id, c.name, c.owner_id, c.recycle_at, c.recycle_reason
 BatchHook = Callable[[int], Awaitable[None]]
 
 
-def _warning(row) -> dict:  # noqa: ANN001 - a RESCHEDULE row
+def _warning(row: AnyRow) -> dict[str, Any]:
+    """The advance warning of a RESCHEDULE row."""
     due_local = row.recycle_at.astimezone(ZoneInfo(row.time_zone)).strftime("%Y-%m-%d %H:%M")
     return {
         "company_id": row.company_id,

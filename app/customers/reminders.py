@@ -32,7 +32,12 @@ WHERE ct.company_id = :company AND ct.deleted_at IS NULL AND cu.deleted_at IS NU
 
 
 def _notice(
-    company: uuid.UUID, user: uuid.UUID, kind: str, key: str, params: dict, customer: uuid.UUID
+    company: uuid.UUID,
+    user: uuid.UUID,
+    kind: str,
+    key: str,
+    params: dict[str, Any],
+    customer: uuid.UUID,
 ) -> dict[str, Any]:
     return {
         "company_id": company,

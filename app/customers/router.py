@@ -29,6 +29,7 @@ from app.customers.schemas import (
     TimelineItem,
     TransferIn,
 )
+from app.db import AnyRow
 from app.deps import Caller, Paging, Session
 
 router = APIRouter(tags=["customers"])
@@ -38,9 +39,10 @@ MAX_NEARBY_LIMIT = 100
 
 
 def customer_out(
-    customer: Customer, crs: CRS = CRS.WGS84, response: Response | None = None
+    customer: Customer | AnyRow, crs: CRS = CRS.WGS84, response: Response | None = None
 ) -> CustomerOut:
-    """The API view of a customer (location in the requested CRS)."""
+    """The API view of a customer, or of a list row with its attributes (location in the
+    requested CRS)."""
     if response is not None:
         response.headers["ETag"] = etag_for(customer.version)
     return CustomerOut(

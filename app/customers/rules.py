@@ -11,12 +11,14 @@ import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, or_
 
-NO_FOLLOWUP = "no_followup"
-NO_DEAL = "no_deal"
+from app.customers.schemas import RecycleReason
+
+NO_FOLLOWUP: Final = "no_followup"
+NO_DEAL: Final = "no_deal"
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,7 @@ class RecycleRules:
 @dataclass(frozen=True)
 class RecycleClock:
     recycle_at: datetime | None
-    recycle_reason: str | None
+    recycle_reason: RecycleReason | None
 
 
 NEVER = RecycleClock(None, None)
@@ -58,7 +60,7 @@ def recycle_clock(
     """
     if not owned or (status == "won" and rules.won_exempt):
         return NEVER
-    candidates: list[tuple[datetime, str]] = []
+    candidates: list[tuple[datetime, RecycleReason]] = []
     followup_base = _latest(claimed_at, last_followup_at)
     if rules.no_followup_days and followup_base is not None:
         candidates.append((followup_base + timedelta(days=rules.no_followup_days), NO_FOLLOWUP))

@@ -5,9 +5,9 @@ import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy import Row, Select, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -16,7 +16,7 @@ from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError
-from app.core.pagination import PageParams, make_page, paginate
+from app.core.pagination import PageParams, Ts, make_page, paginate
 from app.customers import rules, transitions
 from app.customers.access import customer_visibility, forbid, load_customer
 from app.customers.clock import refresh_recycle_clock
@@ -27,7 +27,7 @@ from app.customers.schemas import (
     CustomerUpdate,
     DuplicateMatch,
 )
-from app.db import savepoint
+from app.db import AnyRow, savepoint, table_of
 
 
 def _request_hash(data: CustomerCreate) -> str:
@@ -67,7 +67,7 @@ async def find_duplicates(
         stmt = stmt.where(Customer.id != exclude_id)
     matches = []
     for row in (await session.execute(stmt.limit(10))).all():
-        matched_on = []
+        matched_on: list[Literal["name", "phone"]] = []
         if name_key and row.name_normalized == name_key:
             matched_on.append("name")
         if phone_key and row.phone_normalized == phone_key:
@@ -134,7 +134,7 @@ def _apply_location(customer: Customer, data: Any) -> None:
 async def _initial_clock(session: AsyncSession, customer: Customer) -> None:
     """The clock of a customer not yet written (afterwards: `refresh_recycle_clock`)."""
     settings = await pool_settings(session, customer.company_id)
-    governing = await session.get(Pool, customer.pool_id)
+    governing = await session.get_one(Pool, customer.pool_id)
     clock = rules.recycle_clock(
         owned=customer.owner_id is not None,
         status=customer.status,
@@ -221,7 +221,7 @@ async def get_customer(
     return (await load_customer(session, principal, customer_id)).customer
 
 
-def filtered(stmt: Select[Any], filters: dict[str, Any], principal: Principal) -> Select[Any]:
+def filtered(stmt: Select[*Ts], filters: dict[str, Any], principal: Principal) -> Select[*Ts]:
     """Apply the customer list filters shared by /customers and /pool/customers."""
     owner = filters.get("owner")
     if owner == "me":
@@ -254,13 +254,13 @@ def filtered(stmt: Select[Any], filters: dict[str, Any], principal: Principal) -
 
 # Lists read plain rows (Core), not ORM instances: identity map and instance state cost more
 # than the query itself on a 20-row page. The generated geography columns are left out.
-LIST_COLUMNS = tuple(column for column in Customer.__table__.c if column.key != "location")
+LIST_COLUMNS = tuple(column for column in table_of(Customer).c if column.key != "location")
 LIST_BASE = select(*LIST_COLUMNS)  # built once; .where() makes a copy
 
 
 async def list_customers(
     session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     """Visible customers, newest first, filtered (plain rows with the Customer attributes)."""
     stmt = filtered(LIST_BASE.where(customer_visibility(principal)), filters, principal)
     rows = list(
@@ -271,7 +271,7 @@ async def list_customers(
 
 async def list_pool_customers(
     session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
-) -> tuple[list[Row[Any]], str | None]:
+) -> tuple[list[AnyRow], str | None]:
     """Customers in the pools, newest first, filtered (plain rows, as list_customers)."""
     stmt = LIST_BASE.where(customer_visibility(principal), Customer.owner_id.is_(None))
     stmt = filtered(stmt, filters, principal)

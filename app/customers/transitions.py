@@ -31,12 +31,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.customers.clock import check_expression, clock_expressions
 from app.customers.models import Collaborator, Customer
+from app.db import table_of
 from app.feed.publish import publish_items
 from app.notifications import service as notifications
 from app.notifications.webhooks import enqueue_events
 from app.org.models import User
 
-CUSTOMERS = Customer.__table__
+CUSTOMERS = table_of(Customer)
 AWARE = DateTime(timezone=True)
 SYSTEM_NAME = "Outfield"
 
@@ -93,7 +94,9 @@ def _values(transition: Transition) -> dict[str, Any]:
         return {**common, **values}
     if transition.kind == "released":
         # No pool named: the customer stays with the pool that governs it.
-        pool_id = func.coalesce(bindparam("to_pool_id", type_=Uuid()), c.pool_id)
+        pool_id: ColumnElement[uuid.UUID] = func.coalesce(
+            bindparam("to_pool_id", type_=Uuid()), c.pool_id
+        )
         reason = bindparam("reason", type_=String())
     else:
         pool_id, reason = c.pool_id, c.recycle_reason
@@ -353,7 +356,9 @@ def feed_summary(
     }
 
 
-def webhook_data(change: Published, reason: str | None, actor_id: uuid.UUID | None) -> dict:
+def webhook_data(
+    change: Published, reason: str | None, actor_id: uuid.UUID | None
+) -> dict[str, str | None]:
     """The `data` of a `customer.<kind>` webhook event."""
     return {
         "customer_id": str(change.customer_id),
@@ -364,7 +369,9 @@ def webhook_data(change: Published, reason: str | None, actor_id: uuid.UUID | No
     }
 
 
-def notice_params(kind: str, row: Changed, reason: str | None, actor_name: str) -> dict:
+def notice_params(
+    kind: str, row: Changed, reason: str | None, actor_name: str
+) -> dict[str, str | None]:
     """The template parameters of an owner-change notification."""
     if kind == "recycled":
         return {"customer": row.name, "reason": reason}

@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
+from app.feed.schemas import FeedKind
 
 
 class FeedItem(Base):
@@ -24,7 +25,7 @@ class FeedItem(Base):
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    kind: Mapped[str] = mapped_column(String(32))  # followup | checkin | log | ownership
+    kind: Mapped[FeedKind] = mapped_column(String(32))
     subject_type: Mapped[str] = mapped_column(String(32))
     subject_id: Mapped[uuid.UUID]
     customer_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("customers.id"))

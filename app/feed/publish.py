@@ -6,6 +6,7 @@ change. The caller commits; delivery (push, webhooks) happens after commit, in t
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.clock import now
 from app.customers.models import Collaborator, Customer
+from app.db import rowcount, table_of
 from app.feed.models import FeedComment, FeedItem
 from app.notifications import service as notifications
 from app.notifications.webhooks import enqueue_event
@@ -32,9 +34,9 @@ def excerpt(text: str | None) -> str:
 
 # Built once (on every record's path); the values come as parameters.
 _INSERT_ITEM = (
-    insert(FeedItem.__table__)
+    insert(table_of(FeedItem))
     .on_conflict_do_nothing(index_elements=["subject_type", "subject_id"])
-    .returning(FeedItem.__table__.c.id)
+    .returning(table_of(FeedItem).c.id)
 )
 
 
@@ -51,7 +53,7 @@ async def publish_item(
     created_at: datetime | None = None,
 ) -> uuid.UUID | None:
     """Add the feed item of a record, once; returns its id when new."""
-    return await session.scalar(
+    item_id: uuid.UUID | None = await session.scalar(
         _INSERT_ITEM,
         {
             "id": uuid.uuid4(),
@@ -67,6 +69,7 @@ async def publish_item(
             "created_at": created_at or now(),
         },
     )
+    return item_id
 
 
 # Many items of one kind at once (a set of ownership changes): fixed shape over arrays.
@@ -108,7 +111,7 @@ async def publish_items(
             "summaries": [json.dumps(summary, ensure_ascii=False) for _, _, _, summary in items],
         },
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
@@ -121,7 +124,7 @@ async def _people_around(
     session: AsyncSession, customer_id: uuid.UUID
 ) -> tuple[Customer, list[uuid.UUID]]:
     """The customer and everyone working it: owner and collaborators."""
-    customer = await session.get(Customer, customer_id)
+    customer = await session.get_one(Customer, customer_id)
     collaborators = list(
         (
             await session.execute(
@@ -275,7 +278,7 @@ async def comment_created(
     }
     # One notification per person, the most specific that applies: the replied-to author,
     # then the mentioned, then the item's author, then the customer's owner/collaborators.
-    chosen: dict[uuid.UUID, str] = {}
+    chosen: dict[uuid.UUID | None, str] = {}  # a deleted author is None, skipped below
     for kind, user_ids in (
         ("reply", [parent.author_id] if parent is not None else []),
         ("mention", comment.mentions or []),
@@ -294,7 +297,11 @@ async def comment_created(
         if uid is None or uid == principal.user_id:
             continue
         if kind == "record_on_your_customer":
-            notice_params = {"actor": actor, "customer": customer_name, "record": "comment"}
+            notice_params: Mapping[str, str | None] = {
+                "actor": actor,
+                "customer": customer_name,
+                "record": "comment",
+            }
             key = f"record:comment:{comment.id}"
         else:
             notice_params, key = params, f"{kind}:{comment.id}"

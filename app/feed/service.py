@@ -38,7 +38,7 @@ async def visible_item(
 
 async def list_feed(
     session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
-) -> tuple[list[FeedItem], str | None, set[uuid.UUID], dict]:
+) -> tuple[list[FeedItem], str | None, set[uuid.UUID], dict[uuid.UUID, list[Any]]]:
     """A page of the feed: items, which the caller liked, their first comments — 3 queries."""
     stmt = select(FeedItem).where(feed_visibility(principal))
     if filters.get("user_id"):
@@ -124,12 +124,14 @@ async def like(session: AsyncSession, principal: Principal, item_id: uuid.UUID) 
         .returning(FeedLike.user_id)
     )
     if added is not None:
-        count = await session.scalar(
-            update(FeedItem)
-            .where(FeedItem.id == item.id)
-            .values(like_count=FeedItem.like_count + 1)
-            .returning(FeedItem.like_count)
-        )
+        count = (
+            await session.execute(
+                update(FeedItem)
+                .where(FeedItem.id == item.id)
+                .values(like_count=FeedItem.like_count + 1)
+                .returning(FeedItem.like_count)
+            )
+        ).scalar_one()
         likers = list(
             (
                 await session.execute(

@@ -2,12 +2,10 @@
 
 import uuid
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     DateTime,
-    Row,
-    Select,
     String,
     Uuid,
     bindparam,
@@ -28,6 +26,7 @@ from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
 from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Collaborator, Customer
+from app.db import AnyRow, AnySelect, table_of
 from app.feed import publish
 from app.fieldwork import files, rules
 from app.fieldwork.models import Checkin, StoredFile
@@ -37,7 +36,7 @@ from app.org.models import Company, User
 
 
 @lru_cache(maxsize=256)
-def _context_statement(role: str, department_path: str | None, with_id: bool) -> Select[Any]:
+def _context_statement(role: str, department_path: str | None, with_id: bool) -> AnySelect:
     """Everything a check-in decides on, in one round trip: the customer (under the one
     visibility rule, else no row), the company's time zone and thresholds, the caller's
     previous check-in (impossible speed), whether the position repeats an earlier check-in
@@ -48,9 +47,11 @@ def _context_statement(role: str, department_path: str | None, with_id: bool) ->
     parameters (user_id, company_id), the role and department path shape the visibility
     rule; also customer_id, position_key, recorded_at and, `with_id`, checkin_id.
     """
+    # The visibility rules only compare the caller's ids with columns, so bind parameters
+    # stand in for them here.
     caller = Principal(
-        user_id=bindparam("user_id", type_=Uuid()),  # type: ignore[arg-type] - a parameter
-        company_id=bindparam("company_id", type_=Uuid()),  # type: ignore[arg-type]
+        user_id=cast(uuid.UUID, bindparam("user_id", type_=Uuid())),
+        company_id=cast(uuid.UUID, bindparam("company_id", type_=Uuid())),
         role=role,
         department_id=None,
         department_path=department_path,
@@ -104,7 +105,7 @@ def _context_statement(role: str, department_path: str | None, with_id: bool) ->
 
 async def _context(
     session: AsyncSession, principal: Principal, data: CheckinCreate, key: str
-) -> Row[Any] | None:
+) -> AnyRow | None:
     path = principal.department_path if principal.is_manager else None
     statement = _context_statement(principal.role, path, data.id is not None)
     params = {
@@ -139,9 +140,9 @@ async def _photos(
 
 
 _INSERT_CHECKIN = (
-    insert(Checkin.__table__)
+    insert(table_of(Checkin))
     .on_conflict_do_nothing(index_elements=["id"])
-    .returning(Checkin.__table__.c.id)
+    .returning(table_of(Checkin).c.id)
 )
 
 
@@ -223,7 +224,7 @@ async def create_checkin(
     )
     # A Core INSERT (the object above is the response, never flushed): an id taken meanwhile
     # is a conflict without a SAVEPOINT.
-    columns = {c.key: getattr(checkin, c.key) for c in Checkin.__table__.c if c.key != "location"}
+    columns = {c.key: getattr(checkin, c.key) for c in table_of(Checkin).c if c.key != "location"}
     inserted = await session.scalar(_INSERT_CHECKIN, columns)
     if inserted is None:
         raise client_ids.id_conflict()

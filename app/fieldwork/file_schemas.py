@@ -8,6 +8,8 @@ from pydantic import BaseModel, Field
 
 from app.core.location import LocationOut
 
+FileKind = Literal["photo", "voice"]
+
 
 class FileOut(BaseModel):
     """An uploaded photo or voice note."""
@@ -16,7 +18,7 @@ class FileOut(BaseModel):
         description="The file's id. When the company already had these bytes, the existing "
         "file's id (which may differ from the `id` sent)."
     )
-    kind: Literal["photo", "voice"]
+    kind: FileKind
     content_type: str = Field(
         description="Type of the stored copy, judged from the content (HEIC photos are "
         "stored as JPEG)."

@@ -71,7 +71,7 @@ router = APIRouter(tags=["files"], route_class=UploadLimitRoute)
 def file_out(stored: StoredFile, crs: CRS = CRS.WGS84) -> FileOut:
     return FileOut(
         id=stored.id,
-        kind=stored.kind,  # type: ignore[arg-type]
+        kind=stored.kind,
         content_type=stored.content_type,
         size_bytes=stored.size_bytes,
         sha256=stored.sha256,

@@ -140,7 +140,7 @@ async def create_log(
     )
     if existing is not None:
         return existing, False
-    company = await session.get(Company, principal.company_id)
+    company = await session.get_one(Company, principal.company_id)
     day = data.day or periods.local_date(now(), company.time_zone)
     start = periods.period_start(data.period, day)
     log = WorkLog(
@@ -207,7 +207,7 @@ async def update_log(
         log.text = data.text
     if data.customer_ids is not None:
         await _link_customers(session, principal, log.id, data.customer_ids)
-    company = await session.get(Company, principal.company_id)
+    company = await session.get_one(Company, principal.company_id)
     await _refresh_figures(session, log, company.time_zone)
     log.version += 1
     log.updated_at = now()

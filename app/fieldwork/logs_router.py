@@ -14,6 +14,7 @@ from app.fieldwork import files, logs, plans
 from app.fieldwork.log_schemas import (
     DayRoute,
     LogCreate,
+    LogFigures,
     LogOut,
     LogUpdate,
     Period,
@@ -40,7 +41,7 @@ async def logs_out(session: AsyncSession, rows: list[WorkLog]) -> list[LogOut]:
             text=log.text,
             customer_ids=customers.get(log.id, []),
             attachment_ids=attachments.get(log.id, []),
-            figures=log.figures,
+            figures=LogFigures.model_validate(log.figures),
             version=log.version,
             created_at=log.created_at,
             updated_at=log.updated_at,

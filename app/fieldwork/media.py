@@ -9,6 +9,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from typing import Any
 
 import pillow_heif
 from PIL import ExifTags, Image, ImageOps
@@ -280,7 +281,9 @@ def _parse_offset(value: object) -> timezone | None:
     return timezone(sign * timedelta(minutes=minutes))
 
 
-def _taken_at(exif_ifd: dict, gps_ifd: dict, local_zone: tzinfo) -> datetime | None:
+def _taken_at(
+    exif_ifd: dict[int, Any], gps_ifd: dict[int, Any], local_zone: tzinfo
+) -> datetime | None:
     """DateTimeOriginal with its offset, else the GPS (UTC) stamp, else local time."""
     original = _parse_exif_time(exif_ifd.get(ExifTags.Base.DateTimeOriginal))
     if original is None:
@@ -296,7 +299,7 @@ def _taken_at(exif_ifd: dict, gps_ifd: dict, local_zone: tzinfo) -> datetime | N
     return None
 
 
-def _gps_time(gps_ifd: dict) -> datetime | None:
+def _gps_time(gps_ifd: dict[int, Any]) -> datetime | None:
     date = _text(gps_ifd.get(ExifTags.GPS.GPSDateStamp))
     stamp = gps_ifd.get(ExifTags.GPS.GPSTimeStamp)
     if date is None or not isinstance(stamp, tuple) or len(stamp) != 3:
@@ -324,7 +327,7 @@ def _degrees(value: object, reference: object, negative: str) -> float | None:
     return -result if _text(reference) == negative else result
 
 
-def _gps_position(gps_ifd: dict) -> tuple[float | None, float | None]:
+def _gps_position(gps_ifd: dict[int, Any]) -> tuple[float | None, float | None]:
     latitude = _degrees(
         gps_ifd.get(ExifTags.GPS.GPSLatitude), gps_ifd.get(ExifTags.GPS.GPSLatitudeRef), "S"
     )

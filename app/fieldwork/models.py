@@ -21,6 +21,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
+from app.fieldwork.file_schemas import FileKind
+from app.fieldwork.log_schemas import Period
+from app.fieldwork.schemas import FollowupKind
 
 FOLLOWUP_KINDS = ("call", "visit", "message", "meeting", "other")
 POINT_FROM_COLUMNS = "(ST_SetSRID(ST_MakePoint(longitude, latitude), 4326))::geography"
@@ -38,7 +41,7 @@ class StoredFile(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(8))
+    kind: Mapped[FileKind] = mapped_column(String(8))
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64))
@@ -129,7 +132,7 @@ class Followup(Base):
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
-    kind: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[FollowupKind] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     next_followup_at: Mapped[datetime | None]
     checkin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("checkins.id"))
@@ -160,7 +163,7 @@ class WorkLog(Base):
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    period: Mapped[str] = mapped_column(String(8))
+    period: Mapped[Period] = mapped_column(String(8))
     period_start: Mapped[date]
     # Defined before `text`, whose name shadows sqlalchemy.text inside this class body.
     figures: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))

@@ -133,7 +133,7 @@ async def day_route(
 ) -> tuple[date, uuid.UUID, list[Any]]:
     """The user's plans of a day in planned order, each with its status and customer name."""
     target = await _plannable_user(session, principal, user_id)
-    company = await session.get(Company, principal.company_id)
+    company = await session.get_one(Company, principal.company_id)
     day = day or periods.local_date(now(), company.time_zone)
     visited, today = status_columns(company.time_zone)
     rows = (
@@ -163,7 +163,7 @@ async def get_plan(
 ) -> tuple[Any, ...]:
     """One plan with its status."""
     plan = await _plan(session, principal, plan_id)
-    company = await session.get(Company, principal.company_id)
+    company = await session.get_one(Company, principal.company_id)
     visited, today = status_columns(company.time_zone)
     checkin_id, name = (
         await session.execute(

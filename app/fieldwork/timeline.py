@@ -1,16 +1,16 @@
 """Follow-ups and check-ins as sources of the customer timeline."""
 
 import uuid
-from typing import Any
 
-from sqlalchemy import Numeric, Select, Uuid, cast, func, literal, null, select
+from sqlalchemy import Numeric, Uuid, cast, func, literal, null, select
 
 from app.auth.principal import Principal
+from app.db import AnySelect
 from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
 from app.fieldwork.visibility import log_visibility
 
 
-def followups_on(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
+def followups_on(customer_id: uuid.UUID, principal: Principal) -> AnySelect:
     """Follow-ups on the customer as timeline rows (whoever sees the customer sees them)."""
     return select(
         Followup.id,
@@ -24,7 +24,7 @@ def followups_on(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
     ).where(Followup.customer_id == customer_id, Followup.deleted_at.is_(None))
 
 
-def checkins_at(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
+def checkins_at(customer_id: uuid.UUID, principal: Principal) -> AnySelect:
     """Check-ins at the customer as timeline rows (whoever sees the customer sees them)."""
     summary = func.concat_ws(" · ", Checkin.purpose, Checkin.note)
     return select(
@@ -39,7 +39,7 @@ def checkins_at(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
     ).where(Checkin.customer_id == customer_id)
 
 
-def logs_about(customer_id: uuid.UUID, principal: Principal) -> Select[Any]:
+def logs_about(customer_id: uuid.UUID, principal: Principal) -> AnySelect:
     """Work logs linked to the customer as timeline rows: only those the caller may read (a
     log is the author's review, for them and the managers above them, not for everyone who
     can see the customer)."""

@@ -17,13 +17,13 @@ from app.fieldwork.models import WorkLog
 
 def record_visibility(principal: Principal, table: Any) -> ColumnElement[bool]:
     """Visibility of rows of `table` (with company_id, user_id, customer_id columns)."""
-    same_company = table.company_id == principal.company_id
+    same_company: ColumnElement[bool] = table.company_id == principal.company_id
     if principal.is_admin:
         return same_company
     customer_visible = exists().where(
         Customer.id == table.customer_id, customer_visibility(principal)
     )
-    visible = (table.user_id == principal.user_id) | customer_visible
+    visible: ColumnElement[bool] = (table.user_id == principal.user_id) | customer_visible
     if principal.is_manager and principal.department_path:
         visible = visible | table.user_id.in_(subtree_user_ids(principal))
     return same_company & visible

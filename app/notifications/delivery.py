@@ -34,7 +34,7 @@ from sqlalchemy import Column, ColumnElement, Row, Table, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.clock import now
-from app.db import session_factory
+from app.db import rowcount, session_factory
 
 log = logging.getLogger("outfield.delivery")
 
@@ -269,7 +269,7 @@ async def _settle(
             .where(table.c.id == item.id, _held(channel, lease))
             .values(settlement.values)
         )
-        lost += 1 - applied.rowcount
+        lost += 1 - rowcount(applied)
         counts[settlement.count] += 1
     if lost:
         log.warning(

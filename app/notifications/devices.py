@@ -22,6 +22,7 @@ from app.config import get_settings
 from app.core.clock import now
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
+from app.db import rowcount
 from app.notifications.device_schemas import DeviceIn
 from app.notifications.models import Device
 
@@ -99,7 +100,7 @@ async def register_device(
         select(Device.user_id).where(Device.platform == data.platform, Device.token == data.token)
     )
     at = now()
-    stmt = insert(Device).values(
+    registration = insert(Device).values(
         id=uuid.uuid4(),
         company_id=principal.company_id,
         user_id=principal.user_id,
@@ -112,13 +113,13 @@ async def register_device(
         updated_at=at,
     )
     # One statement, so two registrations of the same token at once cannot both insert.
-    stmt = stmt.on_conflict_do_update(
+    stmt = registration.on_conflict_do_update(
         index_elements=[Device.platform, Device.token],
         set_={
-            "company_id": stmt.excluded.company_id,
-            "user_id": stmt.excluded.user_id,
-            "keys": stmt.excluded["keys"],
-            "device_name": func.coalesce(stmt.excluded.device_name, Device.device_name),
+            "company_id": registration.excluded.company_id,
+            "user_id": registration.excluded.user_id,
+            "keys": registration.excluded["keys"],
+            "device_name": func.coalesce(registration.excluded.device_name, Device.device_name),
             "active": True,
             "deactivated_reason": None,
             "updated_at": at,
@@ -148,5 +149,5 @@ async def delete_device(session: AsyncSession, principal: Principal, device_id: 
             Device.company_id == principal.company_id,
         )
     )
-    if result.rowcount == 0:
+    if rowcount(result) == 0:
         raise not_found("device")

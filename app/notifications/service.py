@@ -20,6 +20,7 @@ from app.auth.principal import Principal
 from app.core.clock import now
 from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
+from app.db import rowcount, table_of
 from app.notifications.models import Notification, NotificationPreference
 from app.notifications.templates import render
 from app.org.models import Company, User
@@ -229,7 +230,7 @@ async def notify_like(
         created_at=at,
         updated_at=at,
     )
-    existing = Notification.__table__.c
+    existing = table_of(Notification).c
     push_again = existing.pushed_at.is_(None) | (existing.pushed_at < at - LIKE_PUSH_WINDOW)
     await session.execute(
         statement.on_conflict_do_update(
@@ -284,11 +285,12 @@ async def list_inbox(
 
 async def unread_count(session: AsyncSession, principal: Principal) -> int:
     """How many of the caller's notifications are unread."""
-    return await session.scalar(
+    counted = await session.execute(
         select(func.count()).where(
             Notification.user_id == principal.user_id, Notification.read_at.is_(None)
         )
     )
+    return counted.scalar_one()
 
 
 async def mark_read(
@@ -315,7 +317,7 @@ async def mark_all_read(session: AsyncSession, principal: Principal) -> int:
         .where(Notification.user_id == principal.user_id, Notification.read_at.is_(None))
         .values(read_at=now())
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 async def get_preferences(session: AsyncSession, principal: Principal) -> NotificationPreference:

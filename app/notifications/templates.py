@@ -106,7 +106,7 @@ SUBJECT_NAMES = {
 }
 
 
-class _Blank(dict):
+class _Blank(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return ""
 

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 from pydantic_core import to_jsonable_python
 from sqlalchemy import DateTime, String, Uuid, any_, bindparam, func, literal, select, text
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import JSONB, Insert, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -20,6 +20,7 @@ from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
+from app.db import rowcount, table_of
 from app.notifications.models import Webhook, WebhookDelivery
 from app.notifications.webhook_rules import (
     EVENT_TYPES,
@@ -55,7 +56,7 @@ async def vetted_addresses(url: httpx.URL) -> list[IPAddress]:
         url.raw_host.decode("ascii"), port, type=socket.SOCK_STREAM
     )
     infos = await asyncio.wait_for(lookup, DNS_TIMEOUT_S)  # TimeoutError is an OSError
-    addresses = list(dict.fromkeys(parse_address(info[4][0]) for info in infos))
+    addresses = list(dict.fromkeys(parse_address(str(info[4][0])) for info in infos))
     if not addresses:
         raise OSError(f"{url.host} has no addresses")
     if _host_key(url.host) not in private_hosts_allowed() and any(
@@ -259,7 +260,7 @@ async def send_test_event(
     return delivery
 
 
-def _enqueue_statement():  # noqa: ANN202 - an INSERT … SELECT
+def _enqueue_statement() -> Insert:
     """One pending delivery per subscribed webhook (built once; parameters: company_id,
     event_id, event_type, payload, at)."""
     event_type = bindparam("event_type", type_=String())
@@ -294,7 +295,7 @@ def _enqueue_statement():  # noqa: ANN202 - an INSERT … SELECT
         "created_at",
     ]
     return (
-        insert(WebhookDelivery.__table__).from_select(columns, subscribed).on_conflict_do_nothing()
+        insert(table_of(WebhookDelivery)).from_select(columns, subscribed).on_conflict_do_nothing()
     )
 
 
@@ -341,7 +342,7 @@ async def enqueue_events(
             "payloads": payloads,
         },
     )
-    return result.rowcount
+    return rowcount(result)
 
 
 async def enqueue_event(
@@ -369,4 +370,4 @@ async def enqueue_event(
             "at": at,
         },
     )
-    return result.rowcount
+    return rowcount(result)

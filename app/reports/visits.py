@@ -19,7 +19,7 @@ MAX_DAYS = 366
 
 def _stats(
     visits: int, visited: int, duration: float | None, flagged: int, done: int, missed: int
-) -> dict:
+) -> dict[str, int | float | None]:
     return {
         "visits": visits,
         "customers_visited": visited,
@@ -73,7 +73,7 @@ async def visit_report(
             f"`to` must be on or after `from`, within {MAX_DAYS} days.",
             errors=[{"loc": ["query", "to"], "msg": "bad range", "type": "value_error"}],
         )
-    company = await session.get(Company, principal.company_id)
+    company = await session.get_one(Company, principal.company_id)
     zone = company.time_zone
     start = periods.local_midnight(since, zone)
     end = periods.local_midnight(until + timedelta(days=1), zone)
@@ -127,7 +127,7 @@ async def visit_report(
         ).all()
     }
 
-    def user_stats(uid: uuid.UUID) -> dict:
+    def user_stats(uid: uuid.UUID) -> dict[str, int | float | None]:
         v, p = visit_rows.get(uid), plan_rows.get(uid)
         return _stats(
             v.visits if v else 0,

@@ -7,7 +7,7 @@ from sqlalchemy import delete, or_
 from app.auth.models import RefreshToken
 from app.core.clock import now
 from app.core.idempotency_models import IdempotencyRecord
-from app.db import session_factory
+from app.db import rowcount, session_factory, table_of
 from app.ops.service import write_heartbeat
 
 # Revoked or used tokens are kept a while so reuse is still detected, then purged.
@@ -24,14 +24,15 @@ async def housekeeping(counts: dict[str, int]) -> None:
         while True:
             expired = delete(IdempotencyRecord).where(
                 IdempotencyRecord.scope.in_(
-                    IdempotencyRecord.__table__.select()
+                    table_of(IdempotencyRecord)
+                    .select()
                     .with_only_columns(IdempotencyRecord.scope)
                     .where(IdempotencyRecord.expires_at <= at)
                     .limit(BATCH)
                     .scalar_subquery()
                 )
             )
-            purged = (await session.execute(expired)).rowcount
+            purged = rowcount(await session.execute(expired))
             await session.commit()
             counts["idempotency_purged"] += purged
             if purged < BATCH:
@@ -40,14 +41,15 @@ async def housekeeping(counts: dict[str, int]) -> None:
         while True:
             dead = delete(RefreshToken).where(
                 RefreshToken.id.in_(
-                    RefreshToken.__table__.select()
+                    table_of(RefreshToken)
+                    .select()
                     .with_only_columns(RefreshToken.id)
                     .where(or_(RefreshToken.expires_at <= at, RefreshToken.revoked_at <= cutoff))
                     .limit(BATCH)
                     .scalar_subquery()
                 )
             )
-            purged = (await session.execute(dead)).rowcount
+            purged = rowcount(await session.execute(dead))
             await session.commit()
             counts["refresh_tokens_purged"] += purged
             if purged < BATCH:

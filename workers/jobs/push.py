@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Row, func, insert, or_, select, tuple_, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import Settings, get_settings
+from app.db import rowcount, table_of
 from app.notifications import delivery
 from app.notifications.delivery import Lease, Limits, Settlement, Settling
 from app.notifications.models import Device, Notification, PushAttempt
@@ -37,7 +38,7 @@ CLAIM_LEASE = timedelta(minutes=10)
 SEND_CONCURRENCY = 20
 COUNTS = ("examined", "attempts", "sent", "retried", "dead", "failed", "no_devices", "deactivated")
 
-_table = Notification.__table__
+_table = table_of(Notification)
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ async def _deactivate(
             .values(active=False, deactivated_reason=reason[:200])
             .execution_options(synchronize_session=False)
         )
-        deactivated += result.rowcount
+        deactivated += rowcount(result)
     return deactivated
 
 

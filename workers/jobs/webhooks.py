@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.core.clock import now
+from app.db import table_of
 from app.notifications import delivery
 from app.notifications.delivery import Backoff, Lease, Limits, Settlement, Settling
 from app.notifications.models import Webhook, WebhookDelivery
@@ -42,7 +43,7 @@ COUNTS = ("examined", "delivered", "retried", "failed")
 # README: retried after 30 s, 1, 2, 4, … min, then hourly, + up to 10 % (no Retry-After).
 BACKOFF = Backoff(FIRST_RETRY.total_seconds(), LONGEST_RETRY.total_seconds(), 1.0, 1.1)
 
-_table = WebhookDelivery.__table__
+_table = table_of(WebhookDelivery)
 
 
 @dataclass(frozen=True)

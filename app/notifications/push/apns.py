@@ -97,6 +97,8 @@ class ApnsSender:
         at = now()
         stale = self._signed_at is None or at - self._signed_at >= PROVIDER_TOKEN_LIFETIME
         if renew or stale or self._provider_token is None:
+            if self._key is None:  # `configuration_error()` loads it before any send
+                raise RuntimeError("APNs key not loaded")
             self._provider_token = jwt.encode(
                 {"iss": self._settings.apns_team_id, "iat": int(at.timestamp())},
                 self._key,

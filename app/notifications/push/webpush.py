@@ -111,7 +111,9 @@ class WebPushSender:
             "sub": self._settings.vapid_subject,
             "exp": int((now() + VAPID_LIFETIME).timestamp()),
         }
-        return self._vapid.sign(claims)
+        # py_vapid is untyped; `sign` returns the header dict.
+        headers: dict[str, str] = self._vapid.sign(claims)
+        return headers
 
     async def send(
         self, http: httpx.AsyncClient, target: PushTarget, message: PushMessage
