@@ -11,9 +11,10 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import errors
 from app.auth.tokens import decode_access_token
 from app.core.clock import now
-from app.core.errors import ProblemError
+from app.core.errors import forbidden
 from app.db import SESSION
 from app.org.models import Department, User
 
@@ -60,11 +61,6 @@ _CALLER = (
 )
 
 
-def unauthorized(code: str, detail: str) -> ProblemError:
-    """401 with the challenge header OAuth2 clients expect."""
-    return ProblemError(401, code, detail, headers={"WWW-Authenticate": "Bearer"})
-
-
 async def current_principal(
     request: Request,
     token: str | None = Depends(oauth2_scheme),
@@ -72,24 +68,22 @@ async def current_principal(
 ) -> Principal:
     """Dependency: a valid access token of an active user, or 401 problem+json."""
     if not token:
-        raise unauthorized(
-            "not_authenticated", "Send an access token: Authorization: Bearer <token>."
-        )
+        raise errors.not_authenticated()
     try:
         claims = decode_access_token(token, now())
     except jwt.ExpiredSignatureError as exc:
-        raise unauthorized("token_expired", "The access token has expired; refresh it.") from exc
+        raise errors.token_expired() from exc
     except jwt.InvalidTokenError as exc:
-        raise unauthorized("invalid_token", "The access token is not valid.") from exc
+        raise errors.invalid_token() from exc
     user = (
         await session.execute(_CALLER, {"user_id": claims.user_id, "company_id": claims.company_id})
     ).first()
     if user is None:
-        raise unauthorized("invalid_token", "The access token is not valid.")
+        raise errors.invalid_token()
     if not user.is_active:
-        raise unauthorized("user_deactivated", "This account has been deactivated.")
+        raise errors.user_deactivated()
     if user.token_version != claims.token_version:
-        raise unauthorized("token_revoked", "This token was revoked; sign in again.")
+        raise errors.token_revoked()
     principal = Principal(
         user.id, user.company_id, user.role, user.department_id, user.path, user.locale
     )
@@ -102,7 +96,7 @@ def require_roles(*roles: str) -> Callable[[Principal], Coroutine[Any, Any, Prin
 
     async def _check(principal: Principal = Depends(current_principal)) -> Principal:
         if principal.role not in roles:
-            raise ProblemError(403, "forbidden", "Your role may not do this.")
+            raise forbidden("Your role may not do this.")
         return principal
 
     return _check

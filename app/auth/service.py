@@ -6,14 +6,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auth import errors
 from app.auth.models import RefreshToken
 from app.auth.passwords import hash_password_async, needs_rehash, verify_password_async
-from app.auth.principal import unauthorized
 from app.auth.schemas import TokenPair
 from app.auth.tokens import encode_access_token, encode_refresh_token, parse_refresh_token
 from app.config import get_settings
 from app.core.clock import now
-from app.core.errors import ProblemError
 from app.core.redis import get_redis
 from app.org.models import User
 
@@ -30,12 +29,7 @@ async def check_login_rate(client_ip: str, username: str) -> None:
         attempts, _, ttl = await pipe.execute()
     if attempts > settings.login_rate_limit:
         retry_after = max(int(ttl), 1)
-        raise ProblemError(
-            429,
-            "login_rate_limited",
-            f"Too many sign-in attempts; try again in {retry_after} s.",
-            headers={"Retry-After": str(retry_after)},
-        )
+        raise errors.login_rate_limited(retry_after)
 
 
 def _pair(user: User, row: RefreshToken) -> TokenPair:
@@ -77,9 +71,9 @@ async def login(session: AsyncSession, email: str, password: str) -> TokenPair:
         not await verify_password_async(user.password_hash if user else None, password)
         or user is None
     ):
-        raise unauthorized("invalid_credentials", "Wrong e-mail or password.")
+        raise errors.invalid_credentials()
     if not user.is_active:
-        raise unauthorized("user_deactivated", "This account has been deactivated.")
+        raise errors.user_deactivated()
     if needs_rehash(user.password_hash):
         user.password_hash = await hash_password_async(password)
     row = _new_refresh_row(user, uuid.uuid4(), None, now())
@@ -92,7 +86,7 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
     """Rotate a refresh token; a reused old one revokes its family, unless it is a grace retry."""
     token_id = parse_refresh_token(token)
     if token_id is None:
-        raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
+        raise errors.invalid_refresh_token()
     at = now()
     row = (
         await session.execute(
@@ -100,10 +94,10 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
         )
     ).scalar_one_or_none()
     if row is None or row.revoked_at is not None or row.expires_at <= at:
-        raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
+        raise errors.invalid_refresh_token()
     user = await session.get(User, row.user_id)
     if user is None or not user.is_active:
-        raise unauthorized("user_deactivated", "This account has been deactivated.")
+        raise errors.user_deactivated()
     if row.used_at is None:
         child = _new_refresh_row(user, row.family_id, row.id, at)
         session.add(child)
@@ -125,9 +119,7 @@ async def refresh(session: AsyncSession, token: str) -> TokenPair:
     # Committed here, not at the edge: the request answers 401, and the edge rolls back what
     # a failed request wrote, but the revocation of the stolen sign-in must hold.
     await session.commit()
-    raise unauthorized(
-        "refresh_token_reused", "This refresh token was already used; sign in again."
-    )
+    raise errors.refresh_token_reused()
 
 
 async def logout(session: AsyncSession, token: str) -> None:

@@ -1,6 +1,7 @@
 """RFC 9457 problem+json: the one error type and the handlers that render every error as one."""
 
 import logging
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -61,6 +62,47 @@ class ProblemError(Exception):
 def not_found(what: str = "resource") -> ProblemError:
     """The 404 for a missing id — and for an id the caller may not see."""
     return ProblemError(404, "not_found", f"The {what} does not exist.")
+
+
+def forbidden(detail: str = "Your role may not do this.") -> ProblemError:
+    """The 403 for a caller who may see the thing but not act on it this way."""
+    return ProblemError(403, "forbidden", detail)
+
+
+Loc = tuple[str | int, ...]
+
+
+def field_issue(loc: Loc, msg: str, type_: str = "value_error") -> dict[str, Any]:
+    """One entry of a problem's `errors[]` (keys in the order clients see: loc, msg, type)."""
+    return {"loc": list(loc), "msg": msg, "type": type_}
+
+
+def field_errors(
+    status: int, code: str, detail: str, issues: Iterable[dict[str, Any]], **extra: Any
+) -> ProblemError:
+    """A problem listing several invalid fields (build each with `field_issue`)."""
+    return ProblemError(status, code, detail, errors=list(issues), **extra)
+
+
+def field_error(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    loc: Loc,
+    msg: str,
+    type_: str = "value_error",
+    **extra: Any,
+) -> ProblemError:
+    """A problem about one invalid field: `errors=[{"loc": [...], "msg": ..., "type": ...}]`."""
+    return field_errors(status, code, detail, [field_issue(loc, msg, type_)], **extra)
+
+
+def validation_failed(detail: str, *, loc: Loc, msg: str | None = None) -> ProblemError:
+    """422 `validation_failed` for one field checked by hand (e.g. a parsed query string)."""
+    return field_error(
+        422, "validation_failed", detail, loc=loc, msg=detail if msg is None else msg
+    )
 
 
 def problem_response(

@@ -15,7 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
 from app.core.clock import now
-from app.core.errors import problem_response
+from app.core.errors import field_issue, problem_response
 from app.core.idempotency_models import IdempotencyRecord
 from app.db import session_factory
 
@@ -69,13 +69,7 @@ class IdempotencyMiddleware:
                 422,
                 "invalid_idempotency_key",
                 f"Idempotency-Key must be 1–{MAX_KEY_LENGTH} characters.",
-                errors=[
-                    {
-                        "loc": ["header", "Idempotency-Key"],
-                        "msg": "bad length",
-                        "type": "value_error",
-                    }
-                ],
+                errors=[field_issue(("header", "Idempotency-Key"), "bad length")],
             )
             return await response(scope, receive, send)
         caller = _caller_scope(scope, self.token_scope)
@@ -188,9 +182,7 @@ async def _answer_duplicate(
             422,
             "idempotency_key_reused",
             "This Idempotency-Key was used with a different request.",
-            errors=[
-                {"loc": ["header", "Idempotency-Key"], "msg": "key reused", "type": "value_error"}
-            ],
+            errors=[field_issue(("header", "Idempotency-Key"), "key reused")],
         )
         return await response(scope, receive, send)
     if existing.state != "done":

@@ -12,7 +12,7 @@ from fastapi import Query, Response
 from pydantic import BaseModel
 from sqlalchemy import Select, tuple_
 
-from app.core.errors import ProblemError
+from app.core.errors import field_error
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -59,11 +59,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
             raise ValueError("naive")
         return created_at, uuid.UUID(id_raw)
     except (ValueError, TypeError, json.JSONDecodeError) as exc:
-        raise ProblemError(
+        raise field_error(
             422,
             "invalid_cursor",
             "The cursor is not one this API issued.",
-            errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}],
+            loc=("query", "cursor"),
+            msg="invalid cursor",
         ) from exc
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import ColumnElement, Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core.errors import ProblemError, not_found
+from app.core.errors import ProblemError, forbidden, not_found
 from app.customers.models import Collaborator, Customer
 from app.org.models import Department, User
 
@@ -96,6 +96,6 @@ async def load_customer(
     return Access(customer, is_owner, is_collaborator, manages)
 
 
-def forbid(detail: str, code: str = "forbidden") -> ProblemError:
-    """403 for a visible customer the caller may not act on this way."""
-    return ProblemError(403, code, detail)
+def forbid(detail: str) -> ProblemError:
+    """403 `forbidden` for a visible customer the caller may not act on this way."""
+    return forbidden(detail)

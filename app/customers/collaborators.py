@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import not_found
+from app.customers import errors
 from app.customers.access import forbid, load_customer
 from app.customers.models import Collaborator
 from app.customers.schemas import CollaboratorCreate
@@ -41,12 +42,7 @@ async def add_collaborator(
         select(User).where(User.id == data.user_id, User.company_id == principal.company_id)
     )
     if user is None or not user.is_active:
-        raise ProblemError(
-            422,
-            "unknown_user",
-            "No active user with that id in your company.",
-            errors=[{"loc": ["body", "user_id"], "msg": "unknown user", "type": "value_error"}],
-        )
+        raise errors.unknown_user()
     existing = await session.get(Collaborator, (customer_id, data.user_id))
     if existing is not None:
         existing.role = data.role

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Query
 
-from app.core.errors import ProblemError
+from app.core.errors import ProblemError, validation_failed
 from app.core.geo import CRS, to_wgs84
 from app.customers.schemas import Status, Tier
 
@@ -14,12 +14,7 @@ MAX_RADIUS_M = 50_000
 
 
 def _invalid(name: str, message: str) -> ProblemError:
-    return ProblemError(
-        422,
-        "validation_failed",
-        message,
-        errors=[{"loc": ["query", name], "msg": message, "type": "value_error"}],
-    )
+    return validation_failed(message, loc=("query", name))
 
 
 async def customer_filters(

@@ -8,8 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
-from app.customers import transitions
+from app.core.errors import not_found
+from app.customers import errors, transitions
 from app.customers.access import forbid, load_customer
 from app.customers.models import Customer, OwnershipEvent, Pool
 from app.customers.pool_admin import get_pool
@@ -58,7 +58,7 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
     if customer is None:
         raise not_found("customer")
     if customer.owner_id is not None:
-        raise ProblemError(409, "customer_not_in_pool", "This customer is not in the pool.")
+        raise errors.customer_not_in_pool()
     pool = await session.get_one(Pool, customer.pool_id)
     if pool.claim_department_ids:
         allowed = principal.department_path and any(
@@ -66,7 +66,7 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
             for department_id in pool.claim_department_ids
         )
         if not allowed:
-            raise forbid("Your department may not claim from this pool.", "pool_claim_not_allowed")
+            raise errors.pool_claim_not_allowed()
     at = now()
     if pool.reclaim_cooldown_days:
         lost_at = await session.scalar(
@@ -81,12 +81,7 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
         )
         if lost_at is not None and at < lost_at + timedelta(days=pool.reclaim_cooldown_days):
             available = lost_at + timedelta(days=pool.reclaim_cooldown_days)
-            raise ProblemError(
-                409,
-                "reclaim_cooldown",
-                f"You lost it recently; claim it again after {available:%Y-%m-%d %H:%M} UTC.",
-                available_at=available.isoformat(),
-            )
+            raise errors.reclaim_cooldown(available)
     await lock_holder_and_check_cap(session, principal.company_id, principal.user_id)
     company = await session.get_one(Company, principal.company_id)
     day_start = start_of_local_day(at, company.time_zone)
@@ -104,20 +99,15 @@ async def claim(session: AsyncSession, principal: Principal, customer_id: uuid.U
     ).scalar_one()
     if claimed_today >= pool.daily_claim_limit:
         tomorrow = day_start + timedelta(days=1)
-        raise ProblemError(
-            429,
-            "daily_claim_limit",
-            f"You may claim {pool.daily_claim_limit} customers a day from this pool.",
-            headers={"Retry-After": str(max(int((tomorrow - at).total_seconds()), 1))},
-            daily_claim_limit=pool.daily_claim_limit,
-        )
+        retry_after = max(int((tomorrow - at).total_seconds()), 1)
+        raise errors.daily_claim_limit(pool.daily_claim_limit, retry_after)
     won = (
         await session.execute(
             _CLAIM, {"customer_id": customer.id, "to_user_id": principal.user_id, "at": at}
         )
     ).all()
     if not won:
-        raise ProblemError(409, "customer_not_in_pool", "Someone else claimed it first.")
+        raise errors.customer_not_in_pool("Someone else claimed it first.")
     await transitions.publish(session, "claimed", won, at=at, actor_id=principal.user_id)
     await session.flush()
     await session.refresh(customer)
@@ -131,7 +121,7 @@ async def release(
     access = await load_customer(session, principal, customer_id)
     customer = access.customer
     if customer.owner_id is None:
-        raise ProblemError(409, "customer_not_owned", "This customer is already in the pool.")
+        raise errors.customer_not_owned()
     if not access.can_direct:
         raise forbid("Only the owner or their managers may release this customer.")
     pool_id = (
@@ -151,7 +141,7 @@ async def release(
         )
     ).all()
     if not done:
-        raise ProblemError(409, "customer_not_owned", "The owner changed meanwhile; reload it.")
+        raise errors.customer_not_owned("The owner changed meanwhile; reload it.")
     await transitions.publish(session, "released", done, at=at, actor_id=principal.user_id)
     await session.flush()
     await session.refresh(customer)
@@ -165,7 +155,7 @@ async def transfer(
     if not (principal.is_manager or principal.is_admin):
         raise forbid("Only managers and admins transfer customers.")
     if data.override_cap and not principal.is_admin:
-        raise forbid("Only admins may override the holding cap.", "override_cap_forbidden")
+        raise errors.override_cap_forbidden()
     access = await load_customer(session, principal, customer_id)
     if not access.manages_owner:
         raise forbid("This customer's owner is outside your department.")
@@ -191,7 +181,7 @@ async def transfer(
         )
     ).all()
     if not done:
-        raise ProblemError(409, "owner_changed", "The owner changed meanwhile; reload it.")
+        raise errors.owner_changed()
     await transitions.publish(
         session, kind, done, at=at, actor_id=principal.user_id, reason=data.reason
     )

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core.clock import now
 from app.core.concurrency import check_if_match
-from app.core.errors import ProblemError, not_found
-from app.customers import rules
+from app.core.errors import not_found
+from app.customers import errors, rules
 from app.customers.clock import recompute_recycle
 from app.customers.models import Customer, Pool, PoolSettings
 from app.customers.pools import (
@@ -29,6 +29,7 @@ from app.customers.schemas import (
     PoolUpdate,
     PreviewDay,
 )
+from app.org import errors as org_errors
 from app.org.models import Company, Department
 
 
@@ -56,17 +57,8 @@ async def put_rules(
             ).scalars()
         )
         if found != department_ids:
-            raise ProblemError(
-                422,
-                "unknown_department",
-                "A department in department_caps is unknown.",
-                errors=[
-                    {
-                        "loc": ["body", "department_caps"],
-                        "msg": "unknown department",
-                        "type": "value_error",
-                    }
-                ],
+            raise org_errors.unknown_department(
+                "department_caps", "A department in department_caps is unknown."
             )
     exemption_changed = settings.won_exempt != data.won_exempt
     settings.holding_cap = data.holding_cap
@@ -112,29 +104,15 @@ async def _check_departments(
         ).scalars()
     )
     if found != set(ids):
-        raise ProblemError(
-            422,
-            "unknown_department",
-            "A department in claim_department_ids is unknown.",
-            errors=[
-                {
-                    "loc": ["body", "claim_department_ids"],
-                    "msg": "unknown department",
-                    "type": "value_error",
-                }
-            ],
+        raise org_errors.unknown_department(
+            "claim_department_ids", "A department in claim_department_ids is unknown."
         )
 
 
 async def create_pool(session: AsyncSession, principal: Principal, data: PoolCreate) -> Pool:
     """Admin: a pool scoped by region and/or industry, with its own rules."""
     if not data.regions and not data.industries:
-        raise ProblemError(
-            422,
-            "pool_scope_required",
-            "A pool needs regions or industries (or both).",
-            errors=[{"loc": ["body", "regions"], "msg": "scope required", "type": "value_error"}],
-        )
+        raise errors.pool_scope_required()
     await _check_departments(session, principal.company_id, data.claim_department_ids)
     await ensure_company_pools(session, principal.company_id)
     pool = Pool(
@@ -171,9 +149,7 @@ async def update_pool(
     check_if_match(if_match, pool.version, required=False)
     fields = data.model_fields_set
     if pool.is_default and ({"regions", "industries"} & fields):
-        raise ProblemError(
-            422, "default_pool_unscoped", "The default pool takes everything; it has no scope."
-        )
+        raise errors.default_pool_unscoped()
     if "claim_department_ids" in fields:
         await _check_departments(session, principal.company_id, data.claim_department_ids or [])
     for field in fields:
@@ -182,9 +158,7 @@ async def update_pool(
             continue
         setattr(pool, field, value)
     if not pool.is_default and not pool.regions and not pool.industries:
-        raise ProblemError(
-            422, "pool_scope_required", "A pool needs regions or industries (or both)."
-        )
+        raise errors.pool_scope_required(field_level=False)
     pool.version += 1
     await session.flush()
     if {"regions", "industries"} & fields:
@@ -200,7 +174,7 @@ async def delete_pool(session: AsyncSession, principal: Principal, pool_id: uuid
     """Admin: remove a scoped pool; its customers move to the default pool."""
     pool = await get_pool(session, principal, pool_id)
     if pool.is_default:
-        raise ProblemError(409, "default_pool_required", "The default pool cannot be deleted.")
+        raise errors.default_pool_required()
     default = await ensure_company_pools(session, principal.company_id)
     pool.deleted_at = now()
     await session.execute(

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import ProblemError, not_found
-from app.customers import rules
+from app.core.errors import not_found
+from app.customers import errors, rules
 from app.customers.models import Customer, Pool, PoolSettings
 from app.db import table_of
 from app.org.models import Department, User
@@ -114,7 +114,7 @@ async def lock_holder_and_check_cap(
         raise not_found("user")
     user, path = row
     if not user.is_active:
-        raise ProblemError(409, "user_inactive", "That user is deactivated.")
+        raise errors.user_inactive()
     if enforce:
         settings = await pool_settings(session, company_id)
         cap = rules.holding_cap_for(path, settings.holding_cap, settings.department_caps)
@@ -128,13 +128,7 @@ async def lock_holder_and_check_cap(
             )
         ).scalar_one()
         if held >= cap:
-            raise ProblemError(
-                409,
-                "holding_cap_reached",
-                f"The holding cap of {cap} customers is reached; release one first.",
-                holding_cap=cap,
-                held=held,
-            )
+            raise errors.holding_cap_reached(cap, held)
     return user
 
 

@@ -17,7 +17,7 @@ from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError
 from app.core.pagination import PageParams, Ts, make_page, paginate
-from app.customers import rules, transitions
+from app.customers import errors, rules, transitions
 from app.customers.access import customer_visibility, forbid, load_customer
 from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Customer, Pool
@@ -92,10 +92,8 @@ def _duplicate_problem(matches: list[DuplicateMatch]) -> ProblemError:
         if first.in_pool
         else ("already yours or visible to you" if first.visible else "owned by a colleague")
     )
-    return ProblemError(
-        409,
-        "duplicate_customer",
-        f"A matching customer exists ({where}).",
+    return errors.duplicate_customer(
+        where,
         existing_customer_id=str(first.customer_id),
         visible=first.visible,
         in_pool=first.in_pool,

@@ -10,9 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
-from app.feed import publish
+from app.feed import errors, publish
 from app.feed.models import FeedComment, FeedItem, FeedLike
 from app.feed.schemas import CommentCreate
 from app.feed.visibility import feed_visibility
@@ -230,19 +230,7 @@ async def _check_mentions(
         sees = dict(zip(known, row, strict=True))
     bad = [index for index, uid in enumerate(unique) if not sees.get(uid)]
     if bad:
-        raise ProblemError(
-            422,
-            "mention_not_allowed",
-            "You can only mention people who can see this item.",
-            errors=[
-                {
-                    "loc": ["body", "mentions", i],
-                    "msg": "cannot see the item",
-                    "type": "value_error",
-                }
-                for i in bad
-            ],
-        )
+        raise errors.mention_not_allowed(bad)
     return unique
 
 
@@ -265,14 +253,7 @@ async def create_comment(
             )
         )
         if parent is None or parent.parent_id is not None:
-            raise ProblemError(
-                422,
-                "invalid_parent",
-                "Reply to a top-level comment of this item.",
-                errors=[
-                    {"loc": ["body", "parent_id"], "msg": "invalid parent", "type": "value_error"}
-                ],
-            )
+            raise errors.invalid_parent()
     mentions = await _check_mentions(session, principal, item.id, data.mentions)
     at = now()
     comment = FeedComment(
@@ -328,9 +309,9 @@ async def _own_comment(
     if comment is None:
         raise not_found("comment")
     if comment.author_id != principal.user_id:
-        raise ProblemError(403, "forbidden", "Only the author may change a comment.")
+        raise forbidden("Only the author may change a comment.")
     if comment.deleted_at is not None:
-        raise ProblemError(409, "comment_deleted", "This comment was deleted.")
+        raise errors.comment_deleted()
     return comment
 
 

@@ -21,14 +21,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
 from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Collaborator, Customer
 from app.db import AnyRow, AnySelect, table_of
 from app.feed import publish
-from app.fieldwork import files, rules
+from app.fieldwork import errors, files, rules
 from app.fieldwork.models import Checkin, StoredFile
 from app.fieldwork.schemas import CheckinCreate, CheckoutIn
 from app.fieldwork.visibility import record_visibility
@@ -278,23 +278,12 @@ async def checkout(
     """Close the visit (author only); a repeated checkout returns the closed visit unchanged."""
     checkin = await get_checkin(session, principal, checkin_id)
     if checkin.user_id != principal.user_id:
-        raise ProblemError(403, "forbidden", "Only the rep who checked in can check out.")
+        raise forbidden("Only the rep who checked in can check out.")
     if checkin.checked_out_at is not None:
         return checkin
     at = data.client_recorded_at or now()
     if at < checkin.client_recorded_at:
-        raise ProblemError(
-            422,
-            "checkout_before_checkin",
-            "Check-out cannot be earlier than the check-in.",
-            errors=[
-                {
-                    "loc": ["body", "client_recorded_at"],
-                    "msg": "before check-in",
-                    "type": "value_error",
-                }
-            ],
-        )
+        raise errors.checkout_before_checkin()
     checkin.checked_out_at = at
     checkin.duration_s = int((at - checkin.client_recorded_at).total_seconds())
     await session.flush()

@@ -21,8 +21,8 @@ from app.auth.principal import Principal
 from app.config import get_settings
 from app.core import client_ids
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
-from app.fieldwork import media
+from app.core.errors import not_found
+from app.fieldwork import errors, media
 from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile, WorkLog
 from app.fieldwork.storage import get_storage
 from app.fieldwork.visibility import log_visibility, record_visibility
@@ -42,15 +42,6 @@ READ_CHUNK_BYTES = 64 * 1024
 Reader = Callable[[int], Awaitable[bytes]]
 
 
-def file_too_large(cap: int) -> ProblemError:
-    """413 for an upload over the configured cap."""
-    return ProblemError(413, "file_too_large", f"A file may be at most {cap} bytes.", max_bytes=cap)
-
-
-def _unsupported(detail: str) -> ProblemError:
-    return ProblemError(415, "unsupported_file_type", detail)
-
-
 async def read_capped(read: Reader, cap: int) -> bytes:
     """The whole upload, reading at most cap + 1 bytes; 413 `file_too_large` past the cap."""
     chunks: list[bytes] = []
@@ -62,7 +53,7 @@ async def read_capped(read: Reader, cap: int) -> bytes:
         chunks.append(chunk)
         total += len(chunk)
     if total > cap:
-        raise file_too_large(cap)
+        raise errors.file_too_large(cap)
     return b"".join(chunks)
 
 
@@ -114,14 +105,11 @@ async def _prepare(
             media.prepare_photo, data, media_type, ZoneInfo(time_zone or "Asia/Shanghai")
         )
     except media.ImageTooLarge as exc:
-        raise ProblemError(
-            413,
-            "image_too_large",
-            f"A photo may have at most {media.MAX_IMAGE_PIXELS} pixels.",
-            max_pixels=media.MAX_IMAGE_PIXELS,
-        ) from exc
+        raise errors.image_too_large(media.MAX_IMAGE_PIXELS) from exc
     except media.UnreadableImage as exc:
-        raise _unsupported(f"The {media_type.content_type} photo could not be decoded.") from exc
+        raise errors.unsupported_file_type(
+            f"The {media_type.content_type} photo could not be decoded."
+        ) from exc
     return photo.content, photo.content_type, photo.metadata
 
 
@@ -138,9 +126,7 @@ async def upload_file(
     data = await read_capped(read, cap)
     media_type = media.sniff(data)
     if media_type is None:
-        raise _unsupported(
-            "Upload a photo (JPEG, PNG, WebP, HEIC) or a voice note (AAC/M4A, AMR, MP3)."
-        )
+        raise errors.unsupported_file_type()
     digest = hashlib.sha256(data).hexdigest()
     stored = await _by_digest(session, principal, digest)
     created = False
@@ -249,15 +235,9 @@ async def attach_files(
             select(StoredFile.id).where(StoredFile.id.in_(ordered), file_visibility(principal))
         )
     )
-    errors = [
-        {"loc": ["body", field, index], "msg": f"no such file: {file_id}", "type": "unknown_file"}
-        for index, file_id in enumerate(file_ids)
-        if file_id not in found
-    ]
-    if errors:
-        raise ProblemError(
-            422, "unknown_file", "Some attached files do not exist; see errors.", errors=errors
-        )
+    missing = [(index, file_id) for index, file_id in enumerate(file_ids) if file_id not in found]
+    if missing:
+        raise errors.unknown_file(field, missing)
     await session.execute(
         insert(Attachment)
         .values(

@@ -13,7 +13,7 @@ from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.location import location_out
 from app.deps import Caller, Session
-from app.fieldwork import files
+from app.fieldwork import errors, files
 from app.fieldwork.file_schemas import FileOut
 from app.fieldwork.models import StoredFile
 
@@ -43,7 +43,7 @@ class UploadLimitRoute(APIRoute):
             limit = cap + MULTIPART_ALLOWANCE_BYTES
             declared = request.headers.get("content-length", "")
             if declared.isdigit() and int(declared) > limit:
-                raise files.file_too_large(cap)
+                raise errors.file_too_large(cap)
             received = 0
 
             async def receive() -> Message:
@@ -51,7 +51,7 @@ class UploadLimitRoute(APIRoute):
                 message = await request.receive()
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise files.file_too_large(cap)
+                    raise errors.file_too_large(cap)
                 return message
 
             try:
@@ -59,7 +59,7 @@ class UploadLimitRoute(APIRoute):
             except Exception:
                 # The form parser wraps errors from receive() in a 400; the cause was the size.
                 if received > limit:
-                    raise files.file_too_large(cap) from None
+                    raise errors.file_too_large(cap) from None
                 raise
 
         return limited

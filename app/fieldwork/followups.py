@@ -11,13 +11,14 @@ from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
-from app.core.errors import ProblemError, not_found
+from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
+from app.customers import errors as customer_errors
 from app.customers.access import load_customer, subtree_user_ids
 from app.customers.clock import refresh_recycle_clock
 from app.db import savepoint
 from app.feed import publish
-from app.fieldwork import files
+from app.fieldwork import errors, files
 from app.fieldwork.models import Checkin, Followup
 from app.fieldwork.schemas import FollowupCreate, FollowupUpdate
 from app.fieldwork.visibility import record_visibility
@@ -40,9 +41,7 @@ async def create_followup(
         return existing, False
     access = await load_customer(session, principal, data.customer_id)
     if access.customer.owner_id is None and not (principal.is_manager or principal.is_admin):
-        raise ProblemError(
-            409, "customer_not_owned", "This customer is in the pool: claim it first."
-        )
+        raise customer_errors.customer_not_owned("This customer is in the pool: claim it first.")
     if data.checkin_id is not None:
         linked = await session.scalar(
             select(Checkin.id).where(
@@ -52,18 +51,7 @@ async def create_followup(
             )
         )
         if linked is None:
-            raise ProblemError(
-                422,
-                "unknown_checkin",
-                "No check-in with that id at this customer.",
-                errors=[
-                    {
-                        "loc": ["body", "checkin_id"],
-                        "msg": "unknown check-in",
-                        "type": "value_error",
-                    }
-                ],
-            )
+            raise errors.unknown_checkin()
     at = now()
     followup = Followup(
         id=data.id or uuid.uuid4(),
@@ -130,7 +118,7 @@ async def update_followup(
     """The author edits text, kind or the next follow-up date (If-Match optional)."""
     followup = await get_followup(session, principal, followup_id)
     if followup.user_id != principal.user_id:
-        raise ProblemError(403, "forbidden", "Only the author may edit a follow-up.")
+        raise forbidden("Only the author may edit a follow-up.")
     check_if_match(if_match, followup.version, required=False)
     fields = data.model_fields_set
     if "text" in fields and data.text:
@@ -164,9 +152,7 @@ async def delete_followup(
                 subtree_user_ids(principal).where(User.id == followup.user_id)
             )
         if not above:
-            raise ProblemError(
-                403, "forbidden", "Only the author or a manager above them may delete a follow-up."
-            )
+            raise forbidden("Only the author or a manager above them may delete a follow-up.")
     followup.deleted_at = now()
     await session.flush()
 

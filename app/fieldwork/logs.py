@@ -11,13 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
 from app.customers.models import Customer, OwnershipEvent
 from app.db import savepoint
 from app.feed import publish
-from app.fieldwork import files, periods
+from app.fieldwork import errors, files, periods
 from app.fieldwork.log_schemas import LogCreate, LogUpdate
 from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
 from app.fieldwork.visibility import log_visibility
@@ -102,19 +102,7 @@ async def _link_customers(
     )
     missing = [index for index, cid in enumerate(ids) if cid not in visible]
     if missing:
-        raise ProblemError(
-            422,
-            "unknown_customer",
-            "Some linked customers do not exist.",
-            errors=[
-                {
-                    "loc": ["body", "customer_ids", i],
-                    "msg": "unknown customer",
-                    "type": "value_error",
-                }
-                for i in missing
-            ],
-        )
+        raise errors.unknown_customer(missing)
     await session.execute(
         insert(WorkLogCustomer).values(
             [
@@ -168,12 +156,7 @@ async def create_log(
                 WorkLog.deleted_at.is_(None),
             )
         )
-        raise ProblemError(
-            409,
-            "log_exists",
-            "You already wrote a log for this period; edit it instead.",
-            existing_log_id=str(other) if other else None,
-        ) from exc
+        raise errors.log_exists(str(other) if other else None) from exc
     await _link_customers(session, principal, log.id, data.customer_ids)
     await files.attach_files(
         session, principal, data.attachment_ids, "log", log.id, field="attachment_ids"
@@ -202,7 +185,7 @@ async def update_log(
     """The author edits text or linked customers; figures are collected again."""
     log = await get_log(session, principal, log_id)
     if log.user_id != principal.user_id:
-        raise ProblemError(403, "forbidden", "Only the author may edit a log.")
+        raise forbidden("Only the author may edit a log.")
     if data.text:
         log.text = data.text
     if data.customer_ids is not None:
@@ -219,7 +202,7 @@ async def delete_log(session: AsyncSession, principal: Principal, log_id: uuid.U
     """Soft delete by the author."""
     log = await get_log(session, principal, log_id)
     if log.user_id != principal.user_id:
-        raise ProblemError(403, "forbidden", "Only the author may delete a log.")
+        raise forbidden("Only the author may delete a log.")
     log.deleted_at = now()
     await session.flush()
 

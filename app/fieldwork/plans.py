@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import forbidden, not_found
 from app.customers.access import load_customer
 from app.customers.models import Customer
 from app.db import savepoint
@@ -29,7 +29,7 @@ async def _plannable_user(
     if user_id is None or user_id == principal.user_id:
         return principal.user_id
     if not (principal.is_manager or principal.is_admin):
-        raise ProblemError(403, "forbidden", "Reps plan their own visits.")
+        raise forbidden("Reps plan their own visits.")
     return (await org_service.get_user(session, principal, user_id)).id
 
 

@@ -20,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.db import rowcount
+from app.notifications import errors
 from app.notifications.device_schemas import DeviceIn
 from app.notifications.models import Device
 
@@ -30,12 +31,6 @@ APNS_TOKEN = re.compile(r"[0-9a-fA-F]{64,200}")
 FCM_TOKEN = re.compile(r"[A-Za-z0-9_:.\-]{16,4096}")
 P256_POINT_BYTES = 65
 AUTH_SECRET_BYTES = 16
-
-
-def _invalid(code: str, field: str, message: str) -> ProblemError:
-    return ProblemError(
-        422, code, message, errors=[{"loc": ["body", field], "msg": message, "type": code}]
-    )
 
 
 def _base64url_bytes(value: str) -> bytes | None:
@@ -59,11 +54,9 @@ def _check_endpoint(endpoint: str) -> None:
     parts = urlsplit(endpoint)
     schemes = ("https",) if settings.is_production else ("https", "http")
     if parts.scheme not in schemes or not parts.hostname:
-        raise _invalid("invalid_push_token", "token", "A Web Push token is the https endpoint.")
+        raise errors.invalid_push_token("A Web Push token is the https endpoint.")
     if not _host_allowed(parts.hostname.lower(), settings.webpush_endpoint_hosts):
-        raise _invalid(
-            "invalid_push_token",
-            "token",
+        raise errors.invalid_push_token(
             f"{parts.hostname} is not a known push service (OUTFIELD_WEBPUSH_ENDPOINT_HOSTS).",
         )
 
@@ -72,22 +65,20 @@ def validated_keys(data: DeviceIn) -> dict[str, Any]:
     """The token checked for its platform and the keys to store; 422 when they do not fit."""
     if data.platform != "webpush":
         if data.keys is not None:
-            raise _invalid("invalid_push_keys", "keys", "Only webpush devices have keys.")
+            raise errors.invalid_push_keys("Only webpush devices have keys.")
         pattern = APNS_TOKEN if data.platform == "apns" else FCM_TOKEN
         if not pattern.fullmatch(data.token):
-            raise _invalid(
-                "invalid_push_token", "token", f"This is not an {data.platform} device token."
-            )
+            raise errors.invalid_push_token(f"This is not an {data.platform} device token.")
         return {}
     _check_endpoint(data.token)
     if data.keys is None:
-        raise _invalid("invalid_push_keys", "keys", "A webpush device needs keys.p256dh and auth.")
+        raise errors.invalid_push_keys("A webpush device needs keys.p256dh and auth.")
     point = _base64url_bytes(data.keys.p256dh)
     if point is None or len(point) != P256_POINT_BYTES or point[0] != 4:
-        raise _invalid("invalid_push_keys", "keys", "keys.p256dh is not a P-256 public key.")
+        raise errors.invalid_push_keys("keys.p256dh is not a P-256 public key.")
     secret = _base64url_bytes(data.keys.auth)
     if secret is None or len(secret) != AUTH_SECRET_BYTES:
-        raise _invalid("invalid_push_keys", "keys", "keys.auth is not a 16-byte secret.")
+        raise errors.invalid_push_keys("keys.auth is not a 16-byte secret.")
     return {"p256dh": data.keys.p256dh, "auth": data.keys.auth}
 
 

@@ -18,9 +18,10 @@ from app.auth.principal import Principal
 from app.config import get_settings
 from app.core.clock import now
 from app.core.concurrency import check_if_match
-from app.core.errors import ProblemError, not_found
+from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.db import rowcount, table_of
+from app.notifications import errors
 from app.notifications.models import Webhook, WebhookDelivery
 from app.notifications.webhook_rules import (
     EVENT_TYPES,
@@ -66,40 +67,31 @@ async def vetted_addresses(url: httpx.URL) -> list[IPAddress]:
     return addresses
 
 
-def _url_problem(code: str, detail: str) -> ProblemError:
-    return ProblemError(
-        422, code, detail, errors=[{"loc": ["body", "url"], "msg": detail, "type": "value_error"}]
-    )
-
-
 async def check_url(raw: str) -> str:
     """The URL if a webhook may target it: https (or allowed http), public addresses only."""
     try:
         url = httpx.URL(raw.strip())
     except (httpx.InvalidURL, TypeError) as exc:
-        raise _url_problem("webhook_url_invalid", "The URL cannot be parsed.") from exc
+        raise errors.webhook_url_invalid("The URL cannot be parsed.") from exc
     allowed = ("https", "http") if get_settings().webhook_allow_insecure_urls else ("https",)
     if url.scheme not in allowed:
-        raise _url_problem("webhook_url_insecure", "The URL must use https.")
+        raise errors.webhook_url_insecure("The URL must use https.")
     if not url.host or url.userinfo:
-        raise _url_problem(
-            "webhook_url_invalid", "The URL needs a host and may not carry credentials."
-        )
+        raise errors.webhook_url_invalid("The URL needs a host and may not carry credentials.")
     try:
         await vetted_addresses(url)
     except ForbiddenAddressError as exc:
-        raise _url_problem(
-            "webhook_url_forbidden",
+        raise errors.webhook_url_forbidden(
             "The URL resolves to a loopback, private, link-local or reserved address.",
         ) from exc
     except (OSError, UnicodeError) as exc:
-        raise _url_problem("webhook_url_unresolvable", "The URL's host does not resolve.") from exc
+        raise errors.webhook_url_unresolvable("The URL's host does not resolve.") from exc
     return str(url.copy_with(fragment=None))
 
 
 def _admin_only(principal: Principal) -> None:
     if not principal.is_admin:
-        raise ProblemError(403, "forbidden", "Only admins manage webhooks.")
+        raise forbidden("Only admins manage webhooks.")
 
 
 async def create_webhook(
@@ -239,7 +231,7 @@ async def send_test_event(
     """Queue a `webhook.test` delivery to this webhook only."""
     webhook = await get_webhook(session, principal, webhook_id)
     if not webhook.active:
-        raise ProblemError(409, "webhook_inactive", "Activate the webhook before testing it.")
+        raise errors.webhook_inactive()
     at = now()
     event_id = uuid.uuid4()
     subject = {"webhook_id": webhook.id, "message": "A test event from Outfield."}

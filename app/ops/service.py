@@ -16,10 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.config import get_settings
 from app.core.clock import now
-from app.core.errors import ProblemError, not_found
+from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.core.redis import get_redis
 from app.db import session_factory
+from app.ops import errors
 from app.ops.models import JobRun
 from app.ops.schedule import job_names
 
@@ -92,7 +93,7 @@ async def enqueue_job(name: str) -> str:
     finally:
         await pool.aclose()
     if job is None:
-        raise ProblemError(409, "job_already_queued", "That run is already queued.")
+        raise errors.job_already_queued()
     return job.job_id
 
 

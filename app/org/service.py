@@ -16,9 +16,10 @@ from app.config import get_settings
 from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
-from app.core.errors import ProblemError, not_found
+from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.db import savepoint
+from app.org import errors
 from app.org.models import Company, Department, User
 from app.org.schemas import (
     DepartmentCreate,
@@ -87,7 +88,7 @@ async def signup(
 ) -> tuple[Company, User]:
     """A new company with its root department and first admin."""
     if not get_settings().signup_enabled:
-        raise ProblemError(403, "signup_disabled", "Self-service signup is turned off here.")
+        raise errors.signup_disabled()
     company = Company(id=uuid.uuid4(), name=data.company_name, time_zone=data.time_zone)
     root = Department(
         id=uuid.uuid4(), company_id=company.id, parent_id=None, name=data.company_name
@@ -136,7 +137,7 @@ async def change_password(
     """Change the caller's password; every outstanding token stops working."""
     user = await session.get(User, principal.user_id)
     if user is None or not await verify_password_async(user.password_hash, current_password):
-        raise ProblemError(403, "wrong_password", "The current password is wrong.")
+        raise errors.wrong_password()
     user.password_hash = await hash_password_async(new_password)
     user.token_version += 1
     user.version += 1
@@ -188,18 +189,7 @@ async def _company_department(
         )
     ).scalar_one_or_none()
     if department is None or department.deactivated_at is not None:
-        raise ProblemError(
-            422,
-            "unknown_department",
-            "No active department with that id in your company.",
-            errors=[
-                {
-                    "loc": ["body", "department_id"],
-                    "msg": "unknown department",
-                    "type": "value_error",
-                }
-            ],
-        )
+        raise errors.unknown_department()
     return department
 
 
@@ -244,9 +234,7 @@ async def update_department(
         else:
             parent = await _company_department(session, principal.company_id, data.parent_id)
             if parent.path.startswith(old_path):
-                raise ProblemError(
-                    409, "department_cycle", "A department cannot move under itself."
-                )
+                raise errors.department_cycle()
             new_path = f"{parent.path}{department.id}/"
         await session.execute(
             update(Department)
@@ -281,13 +269,7 @@ async def deactivate_department(
         select(func.count()).where(User.department_id == department.id, User.is_active.is_(True))
     )
     if children or members:
-        raise ProblemError(
-            409,
-            "department_not_empty",
-            "Move its active users and sub-departments elsewhere first.",
-            active_users=members,
-            active_subdepartments=children,
-        )
+        raise errors.department_not_empty(active_users=members, active_subdepartments=children)
     department.deactivated_at = now()
     department.version += 1
     await session.flush()
@@ -336,9 +318,7 @@ async def _unique_user(session: AsyncSession) -> AsyncIterator[None]:
             yield
     except IntegrityError as exc:
         if "email" in str(exc.orig):
-            raise ProblemError(
-                409, "email_taken", "A user with this e-mail already exists."
-            ) from exc
+            raise errors.email_taken() from exc
         raise client_ids.id_conflict() from exc
 
 
@@ -383,9 +363,7 @@ async def update_user(
         if field in fields and (getattr(data, field) is not None or field == "phone"):
             setattr(user, field, getattr(data, field))
     if user.id == principal.user_id and user.role != "admin":
-        raise ProblemError(
-            409, "cannot_demote_self", "An admin cannot take away their own admin role."
-        )
+        raise errors.cannot_demote_self()
     user.version += 1
     await session.flush()
     return user
@@ -401,22 +379,11 @@ async def deactivate_user(
     """Admin: deactivate a user, revoke their tokens, hand their customers on."""
     user = await get_user(session, principal, user_id)
     if user.id == principal.user_id:
-        raise ProblemError(409, "cannot_deactivate_self", "You cannot deactivate yourself.")
+        raise errors.cannot_deactivate_self()
     if successor_id is not None:
         successor = await get_user(session, principal, successor_id)
         if not successor.is_active or successor.id == user.id:
-            raise ProblemError(
-                422,
-                "invalid_successor",
-                "The successor must be another active user.",
-                errors=[
-                    {
-                        "loc": ["body", "successor_id"],
-                        "msg": "invalid successor",
-                        "type": "value_error",
-                    }
-                ],
-            )
+            raise errors.invalid_successor()
     if user.is_active:
         user.is_active = False
         user.deactivated_at = now()

@@ -8,11 +8,11 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.core.errors import ProblemError
 from app.fieldwork import periods, plans
 from app.fieldwork.models import Checkin, VisitPlan
 from app.org import service as org_service
 from app.org.models import Company, Department, User
+from app.reports import errors
 
 MAX_DAYS = 366
 
@@ -67,12 +67,7 @@ async def visit_report(
 ) -> dict[str, Any]:
     """Visits, distinct customers, visits per customer, average duration, flagged share, plans."""
     if until < since or (until - since).days >= MAX_DAYS:
-        raise ProblemError(
-            422,
-            "invalid_range",
-            f"`to` must be on or after `from`, within {MAX_DAYS} days.",
-            errors=[{"loc": ["query", "to"], "msg": "bad range", "type": "value_error"}],
-        )
+        raise errors.invalid_range(MAX_DAYS)
     company = await session.get_one(Company, principal.company_id)
     zone = company.time_zone
     start = periods.local_midnight(since, zone)
