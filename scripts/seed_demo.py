@@ -10,14 +10,16 @@ import random
 import sys
 import uuid
 from datetime import date, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from app.auth.passwords import hash_password
+from app.auth.principal import Principal
 from app.config import get_settings
 from app.core.clock import now
-from app.customers import rules, transitions
-from app.customers.models import Collaborator, Contact, Customer
+from app.customers import deals, rules, transitions
+from app.customers.models import Collaborator, Contact, Customer, Deal
 from app.customers.pools import ensure_company_pools, pool_settings, recycle_rules
 from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
@@ -106,8 +108,34 @@ async def seed() -> list[str]:
         await session.commit()
         await seed_customers(session, company_id)
         await seed_fieldwork(session, company_id, demo_id)
+        await seed_deals(session, company_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
+
+
+DEAL_AMOUNTS = ("12800.00", "56000.00", "3980.50", "220000.00", "8800.00")
+
+
+async def seed_deals(session, company_id: uuid.UUID) -> None:  # noqa: ANN001 - an AsyncSession
+    """A few closed deals, recorded through the one deal door (clock, deal_won, webhook)."""
+    at = now()
+    for n, amount in enumerate(DEAL_AMOUNTS):
+        deal_id = demo_id(f"deal:{n}")
+        if await session.get(Deal, deal_id) is not None:
+            continue
+        customer = await session.get_one(Customer, demo_id(f"customer:{n}"))
+        assert customer.owner_id is not None, "the first demo customers are owned"
+        owner = Principal(customer.owner_id, company_id, "rep", None, None, "zh-CN")
+        await deals.close_deal(
+            session,
+            owner,
+            customer,
+            deal_id=deal_id,
+            amount=Decimal(amount),
+            note="演示订单 demo order",
+            at=at - timedelta(days=n),
+        )
+    await session.commit()
 
 
 # Real places around Beijing (WGS-84): business districts the demo reps visit.

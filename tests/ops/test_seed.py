@@ -52,3 +52,16 @@ async def test_demo_seed_is_idempotent_and_its_logins_work():
             )
             rep_inboxes += inbox.json()["unread"] > 0
         assert rep_inboxes >= 5
+        # Deals were recorded through the deal door: on the timeline, and the managers heard.
+        manager = await http.post(
+            "/v1/auth/token",
+            data={"username": "manager01@demo.outfield.test", "password": DEMO_PASSWORD},
+        )
+        inbox = (
+            await http.get(
+                "/v1/notifications",
+                params={"limit": 100},
+                headers=bearer(manager.json()["access_token"]),
+            )
+        ).json()["items"]
+        assert any(n["kind"] == "deal_won" for n in inbox)
