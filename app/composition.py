@@ -12,7 +12,7 @@ alike (instead of lists that one process fills at start-up and another never see
 from app.customers import ownership
 from app.customers.history import TimelineSource
 from app.fieldwork import timeline as fieldwork_timeline
-from app.org.service import OrgReactions
+from app.org.users import OrgReactions
 
 ORG_REACTIONS = OrgReactions(
     on_signup=(ownership.on_signup,),

@@ -17,12 +17,14 @@ from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
 from app.db import dispose_engine
 from app.feed.router import router as feed_router
-from app.fieldwork.files_router import router as files_router
-from app.fieldwork.logs_router import router as logs_router
-from app.fieldwork.router import router as fieldwork_router
-from app.notifications.devices_router import router as devices_router
-from app.notifications.router import router as notifications_router
-from app.notifications.webhooks_router import router as webhooks_router
+from app.fieldwork.checkins.router import router as checkins_router
+from app.fieldwork.files.router import router as files_router
+from app.fieldwork.followups.router import router as followups_router
+from app.fieldwork.logs.router import router as logs_router
+from app.fieldwork.plans.router import router as plans_router
+from app.notifications.devices.router import router as devices_router
+from app.notifications.inbox.router import router as notifications_router
+from app.notifications.webhooks.router import router as webhooks_router
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
 from app.reports.router import router as reports_router
@@ -65,8 +67,10 @@ def create_app() -> FastAPI:
         contacts_router,
         pool_router,
         files_router,
-        fieldwork_router,
+        checkins_router,
+        followups_router,
         logs_router,
+        plans_router,
         reports_router,
         feed_router,
         notifications_router,

@@ -7,10 +7,10 @@
 uvloop + httptools, access log on) and loads it with the same clients, with the real bearer
 tokens the app issued, in the same run (server `bare-full`).
 
-For the common request (no photos, a new id) it does what `app.fieldwork.router` +
-`app.fieldwork.checkins.create_checkin` do, statement for statement, with the SQL written
-out by hand (no SQLAlchemy; from `app` only the pure `app.fieldwork.rules`,
-`app.notifications.templates.render` and `app.core.geo`):
+For the common request (no photos, a new id) it does what `app.fieldwork.checkins.router` +
+`app.fieldwork.checkins.service.create_checkin` do, statement for statement, with the SQL written
+out by hand (no SQLAlchemy; from `app` only the pure `app.fieldwork.checkins.rules`,
+`app.notifications.inbox.templates.render` and `app.core.geo`):
 
 1. the token check of `app.auth.tokens.decode_access_token` (PyJWT, HS256, issuer,
    audience, the required claims, exp/nbf against the clock) with the secret, issuer and
@@ -23,7 +23,7 @@ out by hand (no SQLAlchemy; from `app` only the pure `app.fieldwork.rules`,
      company), the company's time zone and check-in thresholds, the caller's previous
      check-in, the duplicate-position test, the replay test on the id, the caller's name and
      the customer's collaborators;
-   * the plausibility flags, distance and counts-as-follow-up by `app.fieldwork.rules`;
+   * the plausibility flags, distance and counts-as-follow-up by `app.fieldwork.checkins.rules`;
    * the check-in INSERT (the 23 columns of `_INSERT_CHECKIN`, `ON CONFLICT (id) DO NOTHING
      RETURNING id`);
    * when it counts, the clock UPDATE of `refresh_recycle_clock(followup_at=…)`:
@@ -81,8 +81,8 @@ from fastapi.security import OAuth2PasswordBearer
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from app.core.geo import from_wgs84, to_wgs84
-from app.fieldwork import rules
-from app.notifications.templates import render
+from app.fieldwork.checkins import rules
+from app.notifications.inbox.templates import render
 
 # app/config.py: the same env vars and defaults (development: the dev secret).
 DEV_SECRET_KEY = "outfield-dev-secret-not-for-production-use-0123456789"
@@ -98,7 +98,7 @@ KIND = "record_on_your_customer"
 EVENT_TYPE = "checkin.created"
 
 
-# ---------- request and response bodies (the fields and limits of app.fieldwork.schemas) ----
+# ---------- request and response bodies (the fields and limits of app.fieldwork.checkins.schemas)
 
 
 class LocationIn(BaseModel):
@@ -182,7 +182,7 @@ WHERE u.id = $1::uuid AND u.company_id = $2::uuid
 
 @lru_cache(maxsize=16)
 def context_sql(role: str, subtree: bool, with_id: bool) -> tuple[str, tuple[str, ...]]:
-    """app.fieldwork.checkins._context_statement for one shape: (SQL, parameter names)."""
+    """app.fieldwork.checkins.service._context_statement for one shape: (SQL, parameter names)."""
     names = ["user_id", "company_id", "customer_id", "position_key", "recorded_at"]
     replayed = "false"
     if with_id:
@@ -231,7 +231,7 @@ WHERE c.id = :customer_id::uuid AND {visible}
     return numbered(sql, names), tuple(names)
 
 
-# app.fieldwork.checkins._INSERT_CHECKIN: every column but the generated `location`.
+# app.fieldwork.checkins.service._INSERT_CHECKIN: every column but the generated `location`.
 INSERT_CHECKIN = """
 INSERT INTO checkins (id, company_id, user_id, customer_id, latitude, longitude, position_key,
     accuracy_m, submitted_crs, client_recorded_at, received_at, offline, purpose, note,
@@ -283,7 +283,7 @@ ON CONFLICT (subject_type, subject_id) DO NOTHING
 RETURNING id
 """
 
-# app.notifications.service._RECIPIENTS
+# app.notifications.inbox.service._RECIPIENTS
 RECIPIENTS = """
 SELECT u.id, u.company_id, u.locale, np.muted_kinds, np.quiet_start, np.quiet_end,
        co.time_zone
@@ -293,7 +293,7 @@ LEFT JOIN notification_preferences np ON np.user_id = u.id
 WHERE u.id = ANY($1::uuid[]) AND u.is_active IS true
 """
 
-# app.notifications.service._INSERT_MANY
+# app.notifications.inbox.service._INSERT_MANY
 NOTE_COLUMNS = (
     ("company_id", "uuid"),
     ("user_id", "uuid"),
@@ -323,7 +323,7 @@ INSERT_NOTIFICATIONS = (
     + ")\nON CONFLICT (user_id, dedupe_key) DO NOTHING\nRETURNING id"
 )
 
-# app.notifications.webhooks._enqueue_statement: $1 company, $2 event id, $3 event type,
+# app.notifications.webhooks.service._enqueue_statement: $1 company, $2 event id, $3 event type,
 # $4 payload, $5 at.
 ENQUEUE_WEBHOOKS = """
 INSERT INTO webhook_deliveries (id, company_id, webhook_id, event_id, event_type, payload,
@@ -395,7 +395,8 @@ def excerpt(text: str | None) -> str:
 
 
 def quiet_until(at: datetime, time_zone: str, start: time | None, end: time | None):  # noqa: ANN201
-    """app.notifications.service.quiet_until: the end of the quiet window `at` is in, or None."""
+    """app.notifications.inbox.service.quiet_until: the end of the quiet window `at` is in,
+    or None."""
     if start is None or end is None or start == end:
         return None
     zone = ZoneInfo(time_zone)
@@ -411,7 +412,7 @@ def quiet_until(at: datetime, time_zone: str, start: time | None, end: time | No
 
 
 def rfc3339(at: datetime) -> str:
-    """app.notifications.webhook_rules.rfc3339."""
+    """app.notifications.webhooks.rules.rfc3339."""
     return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -483,7 +484,7 @@ async def create_checkin(  # noqa: C901, PLR0912, PLR0915 - one endpoint, writte
             raise unauthorized("token_revoked")
         user_id, company_id, role = user["id"], user["company_id"], user["role"]
 
-        # --- app.fieldwork.checkins.create_checkin ---
+        # --- app.fieldwork.checkins.service.create_checkin ---
         digest = request_hash(body)
         latitude, longitude = to_wgs84(body.location.lat, body.location.lng, body.location.crs)
         key = rules.position_key(latitude, longitude)

@@ -15,7 +15,7 @@ line per chunk:
   years, as the customers are), moved into working hours (09:00–18:00 Asia/Shanghai);
   `received_at` = `created_at` a second or two later (3 % sent offline, minutes to hours
   later); 70 % checked out after 10–90 minutes;
-* the rest: `position_key` = the 6-decimal "lat,lng" of `app.fieldwork.rules.position_key`
+* the rest: `position_key` = the 6-decimal "lat,lng" of `app.fieldwork.checkins.rules.position_key`
   (`to_char(x, 'FM990.000000')`), `accuracy_m` 5–50 m (2 % 100–500 m, flagged
   `low_accuracy`), 0.2 % `mock_location` (flagged), `submitted_crs` 'wgs84', `request_hash`
   'bench', flags '[]' for the rest, a purpose, a note on 40 %; `location` is the generated

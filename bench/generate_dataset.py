@@ -10,7 +10,7 @@ What it does, in order:
    runs `alembic upgrade head` against it, so the schema is exactly the migrations'.
 2. Inserts the organisation through the app's own models: one company (Asia/Shanghai), a
    department tree of `--departments` nodes (root → one region per city → teams, `path`
-   materialised as '/<root>/<region>/<team>/' like app/org/service.py), one admin,
+   materialised as '/<root>/<region>/<team>/' like app/org/departments.py), one admin,
    `--managers` managers (regions first, then teams) and `--reps` reps spread over the
    teams. Everyone has the same Argon2 hash of `--password` (default 'bench-password').
    The default pool and pool settings come from `ensure_company_pools`; the holding cap is

@@ -11,7 +11,7 @@ Needs the dataset of `bench.generate_dataset` at the migrations' head. Two steps
    script inserts a department level the way an admin would with `PATCH /v1/departments`:
    a new department `<city>一部` under the first region (by path) whose teams can be grouped
    closest to the target, moves those teams under it (parent_id and the `path` of their
-   subtree rewritten like `app.org.service.update_department`), and adds its manager
+   subtree rewritten like `app.org.departments.update_department`), and adds its manager
    `feedmanager@bench.outfield.test` (password: the other bench users' hash). Nobody loses
    or gains visibility: the teams stay in their region's subtree, people stay in their
    teams; only a level (with one new manager) appears in between. Idempotent.

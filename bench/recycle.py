@@ -165,7 +165,7 @@ WITH moved AS (
 UPDATE_EVENTS = MOVED_CTE + "SELECT count(*) FROM events"
 
 # The notifications notify_many writes for recycled customers (template customer_recycled of
-# app/notifications/templates.py per recipient locale; muted kinds and quiet hours in the
+# app/notifications/inbox/templates.py per recipient locale; muted kinds and quiet hours in the
 # company's time zone → 'suppressed'), as a CTE over `moved` and `events`.
 NOTES_CTE = """, notes AS (
     INSERT INTO notifications (id, company_id, user_id, kind, title, body, subject_type,
@@ -204,7 +204,7 @@ NOTES_CTE = """, notes AS (
 """
 
 # + feed items, webhook deliveries (as MOVE_DUE writes them) and the notifications
-# notify_many would write (templates of app/notifications/templates.py, rendered in SQL).
+# notify_many would write (templates of app/notifications/inbox/templates.py, rendered in SQL).
 UPDATE_ALL = (
     MOVED_CTE
     + """, feed AS (

@@ -15,10 +15,11 @@ from app.core.clock import now
 from app.customers.clock import recompute_recycle
 from app.customers.models import Customer
 from app.feed.models import FeedComment, FeedItem, FeedLike
-from app.fieldwork import periods, rules
-from app.fieldwork.logs import period_figures
+from app.fieldwork import periods
+from app.fieldwork.checkins import rules
+from app.fieldwork.logs.service import period_figures
 from app.fieldwork.models import Checkin, Followup, VisitPlan, WorkLog
-from app.notifications.service import notify_many
+from app.notifications.inbox.service import notify_many
 
 TIME_ZONE = "Asia/Shanghai"
 DAYS = 21

@@ -7,7 +7,7 @@ from app.auth import service
 from app.auth.schemas import PasswordChange, RefreshRequest, TokenPair
 from app.core.errors import problem_responses
 from app.deps import Caller, Session
-from app.org import service as org_service
+from app.org import users as org_users
 
 router = APIRouter(tags=["auth"])
 
@@ -66,5 +66,5 @@ async def change_password(
     session: Session,
 ) -> Response:
     """Every outstanding access and refresh token of the caller stops working."""
-    await org_service.change_password(session, principal, body.current_password, body.new_password)
+    await org_users.change_password(session, principal, body.current_password, body.new_password)
     return Response(status_code=204)

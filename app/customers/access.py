@@ -31,7 +31,7 @@ def customer_visibility(principal: Principal) -> ColumnElement[bool]:
     subtree. Admin: the whole company. Deleted customers are invisible to everyone.
 
     The caller's ids may be bound parameters (a statement built once for many callers, see
-    `fieldwork.checkins._context_statement`): use them in SQL only, never in Python tests;
+    `fieldwork.checkins.service._context_statement`): use them in SQL only, never in Python tests;
     only the role and the department path may shape the expression.
     """
     base = (Customer.company_id == principal.company_id) & Customer.deleted_at.is_(None)

@@ -17,8 +17,8 @@ from app.customers.access import forbid, load_customer
 from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Collaborator, Customer, Deal
 from app.customers.schemas import DealIn
-from app.notifications import service as notifications
-from app.notifications.webhooks import enqueue_event
+from app.notifications.inbox import service as notifications
+from app.notifications.webhooks.service import enqueue_event
 from app.org.models import Department, User
 
 _OWNER = aliased(User)

@@ -20,8 +20,8 @@ from app.customers.pools import (
 )
 from app.customers.schemas import ReleaseIn, TransferIn
 from app.db import table_of
-from app.notifications import service as notifications
-from app.org import service as org_service
+from app.notifications.inbox import service as notifications
+from app.org import users as org_users
 from app.org.models import Company, User
 
 CUSTOMERS = table_of(Customer)
@@ -159,7 +159,7 @@ async def transfer(
     access = await load_customer(session, principal, customer_id)
     if not access.manages_owner:
         raise forbid("This customer's owner is outside your department.")
-    target = await org_service.get_user(session, principal, data.to_user_id)
+    target = await org_users.get_user(session, principal, data.to_user_id)
     customer = access.customer
     previous = customer.owner_id
     if previous == target.id:

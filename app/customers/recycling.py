@@ -33,7 +33,7 @@ from app.core.clock import now
 from app.customers import transitions
 from app.customers.models import Customer
 from app.db import AnyRow, session_factory, table_of
-from app.notifications.service import notify_many
+from app.notifications.inbox.service import notify_many
 
 BATCH = 1000
 _C = table_of(Customer).c

@@ -33,8 +33,8 @@ from app.customers.clock import check_expression, clock_expressions
 from app.customers.models import Collaborator, Customer
 from app.db import table_of
 from app.feed.publish import publish_items
-from app.notifications import service as notifications
-from app.notifications.webhooks import enqueue_events
+from app.notifications.inbox import service as notifications
+from app.notifications.webhooks.service import enqueue_events
 from app.org.models import User
 
 CUSTOMERS = table_of(Customer)

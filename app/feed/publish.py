@@ -20,8 +20,8 @@ from app.core.clock import now
 from app.customers.models import Collaborator, Customer
 from app.db import rowcount, table_of
 from app.feed.models import FeedComment, FeedItem
-from app.notifications import service as notifications
-from app.notifications.webhooks import enqueue_event
+from app.notifications.inbox import service as notifications
+from app.notifications.webhooks.service import enqueue_event
 from app.org.models import User
 
 EXCERPT = 120

@@ -16,8 +16,8 @@ from app.feed import errors, publish
 from app.feed.models import FeedComment, FeedItem, FeedLike
 from app.feed.schemas import CommentCreate
 from app.feed.visibility import feed_visibility
-from app.notifications import service as notifications
-from app.notifications.webhooks import enqueue_event
+from app.notifications.inbox import service as notifications
+from app.notifications.webhooks.service import enqueue_event
 from app.org.models import Department, User
 
 FIRST_COMMENTS = 3

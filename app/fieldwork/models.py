@@ -21,9 +21,9 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
-from app.fieldwork.file_schemas import FileKind
-from app.fieldwork.log_schemas import Period
-from app.fieldwork.schemas import FollowupKind
+from app.fieldwork.files.schemas import FileKind
+from app.fieldwork.followups.schemas import FollowupKind
+from app.fieldwork.logs.schemas import Period
 
 FOLLOWUP_KINDS = ("call", "visit", "message", "meeting", "other")
 POINT_FROM_COLUMNS = "(ST_SetSRID(ST_MakePoint(longitude, latitude), 4326))::geography"

@@ -9,7 +9,8 @@ from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.deps import AdminCaller, Caller, Paging, Session
-from app.org import service
+from app.org import departments, users
+from app.org import signup as signup_service
 from app.org.models import Department, User
 from app.org.schemas import (
     CompanyOut,
@@ -35,7 +36,7 @@ def department_out(department: Department) -> DepartmentOut:
         id=department.id,
         name=department.name,
         parent_id=department.parent_id,
-        depth=service.department_depth(department),
+        depth=departments.department_depth(department),
         active=department.deactivated_at is None,
         version=department.version,
         created_at=department.created_at,
@@ -59,7 +60,7 @@ def user_out(user: User, response: Response | None = None) -> UserOut:
 )
 async def signup(body: SignupIn, session: Session) -> SignupOut:
     """Turned off by `OUTFIELD_SIGNUP_ENABLED=false` (403 `signup_disabled`)."""
-    company, user = await service.signup(session, body, ORG_REACTIONS)
+    company, user = await signup_service.signup(session, body, ORG_REACTIONS)
     return SignupOut(company=CompanyOut.model_validate(company), user=UserOut.model_validate(user))
 
 
@@ -72,7 +73,7 @@ async def signup(body: SignupIn, session: Session) -> SignupOut:
 )
 async def me(principal: Caller, session: Session) -> MeOut:
     """The caller, their company, department and role."""
-    user, company, department = await service.get_me(session, principal)
+    user, company, department = await users.get_me(session, principal)
     return MeOut(
         user=UserOut.model_validate(user),
         company=CompanyOut.model_validate(company),
@@ -96,7 +97,7 @@ async def list_departments(
     session: Session,
 ) -> Page[DepartmentOut]:
     """Admin: all; manager: their subtree; rep: their own department."""
-    rows, next_cursor = await service.list_departments(session, principal, params)
+    rows, next_cursor = await departments.list_departments(session, principal, params)
     return Page[DepartmentOut](items=[department_out(d) for d in rows], next_cursor=next_cursor)
 
 
@@ -114,7 +115,7 @@ async def create_department(
     session: Session,
 ) -> DepartmentOut:
     """Admin only. `parent_id` null makes a root."""
-    return department_out(await service.create_department(session, principal, body))
+    return department_out(await departments.create_department(session, principal, body))
 
 
 @router.get(
@@ -131,7 +132,7 @@ async def get_department(
     session: Session,
 ) -> DepartmentOut:
     """404 when it is not visible to the caller."""
-    department = await service.get_department(session, principal, department_id)
+    department = await departments.get_department(session, principal, department_id)
     response.headers["ETag"] = etag_for(department.version)
     return department_out(department)
 
@@ -153,7 +154,9 @@ async def update_department(
     session: Session,
 ) -> DepartmentOut:
     """Admin only. Moving takes the whole subtree along; moving under itself is 409."""
-    department = await service.update_department(session, principal, department_id, body, if_match)
+    department = await departments.update_department(
+        session, principal, department_id, body, if_match
+    )
     response.headers["ETag"] = etag_for(department.version)
     return department_out(department)
 
@@ -171,7 +174,9 @@ async def deactivate_department(
     session: Session,
 ) -> DepartmentOut:
     """Admin only; 409 `department_not_empty` while it has active users or sub-departments."""
-    return department_out(await service.deactivate_department(session, principal, department_id))
+    return department_out(
+        await departments.deactivate_department(session, principal, department_id)
+    )
 
 
 # ---------- users ----------
@@ -194,7 +199,7 @@ async def list_users(
     session: Session,
 ) -> Page[UserOut]:
     """Admin: the company; manager: their subtree; rep: their own department."""
-    rows, next_cursor = await service.list_users(
+    rows, next_cursor = await users.list_users(
         session, principal, params, department_id=department_id, role=role, active=active
     )
     return Page[UserOut](items=[UserOut.model_validate(u) for u in rows], next_cursor=next_cursor)
@@ -214,7 +219,7 @@ async def create_user(
     session: Session,
 ) -> UserOut:
     """Admin only; 409 `email_taken` when the e-mail is in use."""
-    return UserOut.model_validate(await service.create_user(session, principal, body))
+    return UserOut.model_validate(await users.create_user(session, principal, body))
 
 
 @router.get(
@@ -231,7 +236,7 @@ async def get_user(
     session: Session,
 ) -> UserOut:
     """404 when the user is not visible to the caller."""
-    return user_out(await service.get_user(session, principal, user_id), response)
+    return user_out(await users.get_user(session, principal, user_id), response)
 
 
 @router.patch(
@@ -251,9 +256,7 @@ async def update_user(
     session: Session,
 ) -> UserOut:
     """Admin only; `If-Match` optional (412 when stale)."""
-    return user_out(
-        await service.update_user(session, principal, user_id, body, if_match), response
-    )
+    return user_out(await users.update_user(session, principal, user_id, body, if_match), response)
 
 
 @router.post(
@@ -273,5 +276,5 @@ async def deactivate_user(
     """Admin only. Revokes their tokens; customers go to the pool or to `successor_id`."""
     successor_id = body.successor_id if body else None
     return UserOut.model_validate(
-        await service.deactivate_user(session, principal, user_id, successor_id, ORG_REACTIONS)
+        await users.deactivate_user(session, principal, user_id, successor_id, ORG_REACTIONS)
     )

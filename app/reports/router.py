@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 
 from app.core.errors import problem_responses
 from app.deps import Caller, Session
-from app.fieldwork.log_schemas import VisitReport
+from app.reports.schemas import VisitReport
 from app.reports.visits import visit_report
 
 router = APIRouter(tags=["reports"])

@@ -8,9 +8,11 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
-from app.fieldwork import periods, plans
+from app.fieldwork import periods
 from app.fieldwork.models import Checkin, VisitPlan
-from app.org import service as org_service
+from app.fieldwork.plans import service as plans
+from app.org import departments as org_departments
+from app.org import users as org_users
 from app.org.models import Company, Department, User
 from app.reports import errors
 
@@ -39,16 +41,16 @@ async def _scope(
 ) -> tuple[list[User], str | None]:
     """The users the report covers, and the path prefix of its department (if any)."""
     if user_id is not None:
-        return [await org_service.get_user(session, principal, user_id)], None
+        return [await org_users.get_user(session, principal, user_id)], None
     if department_id is not None:
-        department = await org_service.get_department(session, principal, department_id)
+        department = await org_departments.get_department(session, principal, department_id)
         prefix = department.path
     elif principal.is_admin:
         prefix = None
     elif principal.is_manager and principal.department_path:
         prefix = principal.department_path
     else:
-        return [await org_service.get_user(session, principal, principal.user_id)], None
+        return [await org_users.get_user(session, principal, principal.user_id)], None
     stmt = select(User).where(User.company_id == principal.company_id)
     if prefix:
         stmt = stmt.join(Department, Department.id == User.department_id).where(
@@ -189,7 +191,7 @@ async def visit_report(
                         Department.id.in_(
                             set(visits_by_department) | set(plans_by_department) | department_ids
                         ),
-                        org_service.department_visibility(principal),
+                        org_departments.department_visibility(principal),
                         # Departments above the report's own would show only its part.
                         Department.path.startswith(prefix or "", autoescape=True),
                     )

@@ -17,7 +17,7 @@ from app.customers.models import Customer
 from app.customers.schemas import CustomerCreate
 from app.db import get_engine, get_session, session_factory
 from app.deps import Caller, Session
-from app.org import service as org_service
+from app.org import departments as org_departments
 from app.org.models import Company, Department
 from app.org.schemas import DepartmentCreate
 from tests.helpers import PASSWORD, client, signup
@@ -94,7 +94,7 @@ async def write_a_company(session: Session, name: str) -> dict[str, bool]:
 @probe.post("/two-services")
 async def two_services(session: Session, caller: Caller, name: str) -> dict[str, str]:
     """A department (org), then a customer (customers) that fails as a duplicate."""
-    await org_service.create_department(session, caller, DepartmentCreate(name=name))
+    await org_departments.create_department(session, caller, DepartmentCreate(name=name))
     await customers_service.create_customer(session, caller, CustomerCreate(name=name))
     await customers_service.create_customer(session, caller, CustomerCreate(name=name))
     return {"unreachable": name}
@@ -102,7 +102,7 @@ async def two_services(session: Session, caller: Caller, name: str) -> dict[str,
 
 @probe.post("/fails-late")
 async def fails_late(session: Session, caller: Caller, name: str) -> None:
-    await org_service.create_department(session, caller, DepartmentCreate(name=name))
+    await org_departments.create_department(session, caller, DepartmentCreate(name=name))
     raise ProblemError(409, "late_failure", "Written, then refused.")
 
 

@@ -166,7 +166,7 @@ async def test_ownership_changes_notify_the_people_concerned():
 
 
 async def test_a_notice_never_reaches_a_user_of_another_company():
-    from app.notifications.service import notify
+    from app.notifications.inbox.service import notify
 
     async with client() as http:
         company = await signup(http)

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.fieldwork import rules
+from app.fieldwork.checkins import rules
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 LIMITS = rules.CheckinThresholds()

@@ -14,9 +14,10 @@ from app.config import get_settings
 from app.core.clock import now
 from app.core.errors import ProblemError
 from app.db import session_factory
-from app.fieldwork import files, media
+from app.fieldwork.files import media
+from app.fieldwork.files import service as files
+from app.fieldwork.files.storage import LocalDiskStorage, MissingObject
 from app.fieldwork.models import Checkin
-from app.fieldwork.storage import LocalDiskStorage, MissingObject
 from app.org.models import Department, User
 from tests.customers.helpers import create_customer
 from tests.fieldwork.media_samples import (

@@ -17,8 +17,8 @@ from sqlalchemy import select, update
 from app.config import get_settings
 from app.core import clock
 from app.db import session_factory
+from app.notifications.inbox.service import notify as service_notify
 from app.notifications.models import Notification, PushAttempt
-from app.notifications.service import notify as service_notify
 from tests.helpers import client, signup
 from tests.notifications.fake_providers import (
     APNS_KEY_ID,

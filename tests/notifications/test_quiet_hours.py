@@ -5,7 +5,7 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from app.notifications.service import quiet_until
+from app.notifications.inbox.service import quiet_until
 
 SHANGHAI = "Asia/Shanghai"  # UTC+8, no daylight saving
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from app.config import get_settings
 from app.core import clock
 from app.db import session_factory
-from app.notifications import webhooks
 from app.notifications.models import WebhookDelivery
-from app.notifications.webhook_rules import is_forbidden_address
+from app.notifications.webhooks import service as webhooks
+from app.notifications.webhooks.rules import is_forbidden_address
 from tests.helpers import client, signup
 from tests.notifications.webhook_helpers import (
     Receiver,

@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from app.config import get_settings
 from app.db import session_factory
-from app.notifications import webhooks
 from app.notifications.models import WebhookDelivery
+from app.notifications.webhooks import service as webhooks
 from workers.jobs import webhooks as delivery_job
 
 

@@ -20,7 +20,7 @@ from app.core.clock import now
 from app.customers.reminders import customer_reminders
 from app.db import session_factory
 from app.fieldwork.digest import manager_digests
-from app.notifications.service import notify_many
+from app.notifications.inbox.service import notify_many
 
 # A claim older than this whose run never finished (a killed worker) is taken over.
 STALE_CLAIM = timedelta(minutes=30)

@@ -28,8 +28,8 @@ from app.db import table_of
 from app.notifications import delivery
 from app.notifications.delivery import Backoff, Lease, Limits, Settlement, Settling
 from app.notifications.models import Webhook, WebhookDelivery
-from app.notifications.webhook_rules import FIRST_RETRY, LONGEST_RETRY, signature
-from app.notifications.webhooks import ForbiddenAddressError, vetted_addresses
+from app.notifications.webhooks.rules import FIRST_RETRY, LONGEST_RETRY, signature
+from app.notifications.webhooks.service import ForbiddenAddressError, vetted_addresses
 
 BATCH = 50
 CONCURRENCY = 10

@@ -1,28 +1,19 @@
-"""HTTP: check-ins and follow-ups."""
+"""HTTP: check-ins."""
 
 import uuid
 from datetime import datetime
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.location import location_out
 from app.core.pagination import Page
 from app.deps import Caller, Paging, Session
-from app.fieldwork import checkins, files, followups
-from app.fieldwork.models import Checkin, Followup
-from app.fieldwork.schemas import (
-    CheckinCreate,
-    CheckinOut,
-    CheckoutIn,
-    FollowupCreate,
-    FollowupKind,
-    FollowupOut,
-    FollowupUpdate,
-    flags_out,
-)
+from app.fieldwork.checkins import service as checkins
+from app.fieldwork.checkins.schemas import CheckinCreate, CheckinOut, CheckoutIn, flags_out
+from app.fieldwork.files import service as files
+from app.fieldwork.models import Checkin
 
 router = APIRouter()
 CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
@@ -52,22 +43,6 @@ def checkin_out(checkin: Checkin, photo_ids: list[uuid.UUID], crs: CRS = CRS.WGS
         checked_out_at=checkin.checked_out_at,
         duration_s=checkin.duration_s,
         created_at=checkin.created_at,
-    )
-
-
-def followup_out(followup: Followup, attachment_ids: list[uuid.UUID]) -> FollowupOut:
-    return FollowupOut(
-        id=followup.id,
-        user_id=followup.user_id,
-        customer_id=followup.customer_id,
-        kind=followup.kind,
-        text=followup.text,
-        attachment_ids=attachment_ids,
-        next_followup_at=followup.next_followup_at,
-        checkin_id=followup.checkin_id,
-        version=followup.version,
-        created_at=followup.created_at,
-        updated_at=followup.updated_at,
     )
 
 
@@ -174,122 +149,3 @@ async def checkout(
     checkin = await checkins.checkout(session, principal, checkin_id, body or CheckoutIn())
     photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
     return checkin_out(checkin, photo_ids)
-
-
-@router.post(
-    "/v1/followups",
-    status_code=201,
-    response_model=FollowupOut,
-    tags=["followups"],
-    summary="Add a follow-up record",
-    responses={
-        200: {"model": FollowupOut, "description": "Retry with the same id and body"},
-        **problem_responses(401, 404, 409, 422),
-    },
-)
-async def create_followup(
-    body: FollowupCreate,
-    response: Response,
-    principal: Caller,
-    session: Session,
-) -> FollowupOut:
-    """Resets the customer's follow-up clock. Pool customers: 409 `customer_not_owned` for reps."""
-    followup, created = await followups.create_followup(session, principal, body)
-    if not created:
-        response.status_code = 200
-    response.headers["ETag"] = etag_for(followup.version)
-    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
-    return followup_out(followup, attachments)
-
-
-@router.get(
-    "/v1/followups",
-    response_model=Page[FollowupOut],
-    tags=["followups"],
-    summary="List follow-ups",
-    responses=problem_responses(401, 422),
-)
-async def list_followups(
-    *,
-    params: Paging,
-    customer: uuid.UUID | None = Query(None),
-    user: uuid.UUID | None = Query(None),
-    kind: FollowupKind | None = Query(None),
-    since: datetime | None = Query(None, alias="from"),
-    until: datetime | None = Query(None, alias="to"),
-    principal: Caller,
-    session: Session,
-) -> Page[FollowupOut]:
-    """Visible follow-ups, newest first."""
-    filters = {
-        "customer_id": customer,
-        "user_id": user,
-        "kind": kind,
-        "since": since,
-        "until": until,
-    }
-    rows, next_cursor = await followups.list_followups(session, principal, params, filters)
-    attachments = await files.files_for(session, "followup", [f.id for f in rows])
-    return Page[FollowupOut](
-        items=[followup_out(f, attachments.get(f.id, [])) for f in rows], next_cursor=next_cursor
-    )
-
-
-@router.get(
-    "/v1/followups/{followup_id}",
-    response_model=FollowupOut,
-    tags=["followups"],
-    summary="Get a follow-up",
-    responses=problem_responses(401, 404, 422),
-)
-async def get_followup(
-    followup_id: uuid.UUID,
-    response: Response,
-    principal: Caller,
-    session: Session,
-) -> FollowupOut:
-    """404 when not visible."""
-    followup = await followups.get_followup(session, principal, followup_id)
-    response.headers["ETag"] = etag_for(followup.version)
-    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
-    return followup_out(followup, attachments)
-
-
-@router.patch(
-    "/v1/followups/{followup_id}",
-    response_model=FollowupOut,
-    tags=["followups"],
-    summary="Edit a follow-up",
-    responses=problem_responses(401, 403, 404, 412, 422),
-)
-async def update_followup(
-    *,
-    followup_id: uuid.UUID,
-    body: FollowupUpdate,
-    response: Response,
-    if_match: str | None = Header(None),
-    principal: Caller,
-    session: Session,
-) -> FollowupOut:
-    """The author only; `If-Match` optional (412 when stale)."""
-    followup = await followups.update_followup(session, principal, followup_id, body, if_match)
-    response.headers["ETag"] = etag_for(followup.version)
-    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
-    return followup_out(followup, attachments)
-
-
-@router.delete(
-    "/v1/followups/{followup_id}",
-    status_code=204,
-    tags=["followups"],
-    summary="Delete a follow-up (soft)",
-    responses=problem_responses(401, 403, 404, 422),
-)
-async def delete_followup(
-    followup_id: uuid.UUID,
-    principal: Caller,
-    session: Session,
-) -> Response:
-    """The author or a manager."""
-    await followups.delete_followup(session, principal, followup_id)
-    return Response(status_code=204)

@@ -17,8 +17,9 @@ from app.customers.access import customer_visibility
 from app.customers.models import Customer, OwnershipEvent
 from app.db import savepoint
 from app.feed import publish
-from app.fieldwork import errors, files, periods
-from app.fieldwork.log_schemas import LogCreate, LogUpdate
+from app.fieldwork import errors, periods
+from app.fieldwork.files import service as files
+from app.fieldwork.logs.schemas import LogCreate, LogUpdate
 from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
 from app.fieldwork.visibility import log_visibility
 from app.org.models import Company

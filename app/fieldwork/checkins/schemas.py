@@ -1,14 +1,12 @@
-"""Request and response bodies for check-ins and follow-ups."""
+"""Request and response bodies for check-ins."""
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.location import LocationIn, LocationOut
-
-FollowupKind = Literal["call", "visit", "message", "meeting", "other"]
 
 
 class Strict(BaseModel):
@@ -58,36 +56,6 @@ class CheckinOut(BaseModel):
     checked_out_at: datetime | None
     duration_s: int | None
     created_at: datetime
-
-
-class FollowupCreate(Strict):
-    id: uuid.UUID | None = None
-    customer_id: uuid.UUID
-    kind: FollowupKind
-    text: str = Field(min_length=1, max_length=10_000)
-    attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
-    next_followup_at: AwareDatetime | None = None
-    checkin_id: uuid.UUID | None = None
-
-
-class FollowupUpdate(Strict):
-    text: str | None = Field(None, min_length=1, max_length=10_000)
-    kind: FollowupKind | None = None
-    next_followup_at: AwareDatetime | None = None
-
-
-class FollowupOut(BaseModel):
-    id: uuid.UUID
-    user_id: uuid.UUID
-    customer_id: uuid.UUID
-    kind: FollowupKind
-    text: str
-    attachment_ids: list[uuid.UUID]
-    next_followup_at: datetime | None
-    checkin_id: uuid.UUID | None
-    version: int
-    created_at: datetime
-    updated_at: datetime
 
 
 def flags_out(flags: list[dict[str, Any]]) -> list[Flag]:

@@ -23,14 +23,14 @@ from app.core.pagination import PageParams, make_page, paginate
 from app.db import rowcount, table_of
 from app.notifications import errors
 from app.notifications.models import Webhook, WebhookDelivery
-from app.notifications.webhook_rules import (
+from app.notifications.webhooks.rules import (
     EVENT_TYPES,
     IPAddress,
     is_forbidden_address,
     parse_address,
     rfc3339,
 )
-from app.notifications.webhook_schemas import WebhookCreate, WebhookUpdate
+from app.notifications.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 TEST_EVENT = "webhook.test"
 DNS_TIMEOUT_S = 5.0

@@ -28,9 +28,11 @@ from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Collaborator, Customer
 from app.db import AnyRow, AnySelect, table_of
 from app.feed import publish
-from app.fieldwork import errors, files, rules
+from app.fieldwork import errors
+from app.fieldwork.checkins import rules
+from app.fieldwork.checkins.schemas import CheckinCreate, CheckoutIn
+from app.fieldwork.files import service as files
 from app.fieldwork.models import Checkin, StoredFile
-from app.fieldwork.schemas import CheckinCreate, CheckoutIn
 from app.fieldwork.visibility import record_visibility
 from app.org.models import Company, User
 

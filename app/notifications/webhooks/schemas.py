@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.notifications.webhook_rules import EventType
+from app.notifications.webhooks.rules import EventType
 
 
 class WebhookCreate(BaseModel):

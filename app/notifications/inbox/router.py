@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.deps import Caller, Paging, Session
-from app.notifications import service
-from app.notifications.schemas import (
+from app.notifications.inbox import service
+from app.notifications.inbox.schemas import (
     NotificationOut,
     Preferences,
     ReadAll,

@@ -24,7 +24,7 @@ from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.db import rowcount
 from app.notifications import errors
-from app.notifications.device_schemas import DeviceIn
+from app.notifications.devices.schemas import DeviceIn
 from app.notifications.models import Device
 
 APNS_TOKEN = re.compile(r"[0-9a-fA-F]{64,200}")

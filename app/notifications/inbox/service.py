@@ -21,8 +21,8 @@ from app.core.clock import now
 from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.db import rowcount, table_of
+from app.notifications.inbox.templates import render
 from app.notifications.models import Notification, NotificationPreference
-from app.notifications.templates import render
 from app.org.models import Company, User
 
 # A like on an item already pushed within this window updates the inbox but is not pushed again.

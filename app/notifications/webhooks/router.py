@@ -8,9 +8,9 @@ from app.core.concurrency import etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.deps import AdminCaller, Paging, Session
-from app.notifications import webhooks
 from app.notifications.models import Webhook, WebhookDelivery
-from app.notifications.webhook_schemas import (
+from app.notifications.webhooks import service as webhooks
+from app.notifications.webhooks.schemas import (
     DeliveryOut,
     WebhookCreate,
     WebhookOut,

@@ -18,9 +18,10 @@ from app.customers.access import load_customer, subtree_user_ids
 from app.customers.clock import refresh_recycle_clock
 from app.db import savepoint
 from app.feed import publish
-from app.fieldwork import errors, files
+from app.fieldwork import errors
+from app.fieldwork.files import service as files
+from app.fieldwork.followups.schemas import FollowupCreate, FollowupUpdate
 from app.fieldwork.models import Checkin, Followup
-from app.fieldwork.schemas import FollowupCreate, FollowupUpdate
 from app.fieldwork.visibility import record_visibility
 from app.org.models import User
 

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Response
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.deps import Caller, Paging, Session
-from app.notifications import devices
-from app.notifications.device_schemas import DeviceIn, DeviceOut
+from app.notifications.devices import service as devices
+from app.notifications.devices.schemas import DeviceIn, DeviceOut
 
 router = APIRouter(tags=["devices"])
 

@@ -16,9 +16,9 @@ from app.customers.access import load_customer
 from app.customers.models import Customer
 from app.db import savepoint
 from app.fieldwork import periods
-from app.fieldwork.log_schemas import PlanCreate, PlanUpdate
 from app.fieldwork.models import Checkin, VisitPlan
-from app.org import service as org_service
+from app.fieldwork.plans.schemas import PlanCreate, PlanUpdate
+from app.org import users as org_users
 from app.org.models import Company
 
 
@@ -30,7 +30,7 @@ async def _plannable_user(
         return principal.user_id
     if not (principal.is_manager or principal.is_admin):
         raise forbidden("Reps plan their own visits.")
-    return (await org_service.get_user(session, principal, user_id)).id
+    return (await org_users.get_user(session, principal, user_id)).id
 
 
 def status_columns(time_zone: str) -> tuple[Any, Any]:

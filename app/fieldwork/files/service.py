@@ -22,9 +22,10 @@ from app.config import get_settings
 from app.core import client_ids
 from app.core.clock import now
 from app.core.errors import not_found
-from app.fieldwork import errors, media
+from app.fieldwork import errors
+from app.fieldwork.files import media
+from app.fieldwork.files.storage import get_storage
 from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile, WorkLog
-from app.fieldwork.storage import get_storage
 from app.fieldwork.visibility import log_visibility, record_visibility
 from app.org.models import Company
 

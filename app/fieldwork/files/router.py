@@ -13,8 +13,9 @@ from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.location import location_out
 from app.deps import Caller, Session
-from app.fieldwork import errors, files
-from app.fieldwork.file_schemas import FileOut
+from app.fieldwork import errors
+from app.fieldwork.files import service as files
+from app.fieldwork.files.schemas import FileOut
 from app.fieldwork.models import StoredFile
 
 # Room for the multipart framing (boundaries, part headers, the `id` field) around the file.
