@@ -216,6 +216,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901 - a script
     from app.core.pagination import PageParams
     from app.core.redis import get_redis
     from app.customers import service
+    from app.customers.filters import CustomerFilters, PoolFilters
     from app.db import get_engine, session_factory
     from app.main import app
 
@@ -367,7 +368,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901 - a script
                 "sql": build_sql(OWNER_ME_SQL),
                 "sql_args": lambda u: (u["company_id"], u["id"], u["id"], u["id"], 21),
                 "orm": lambda s, p: service.list_customers(
-                    s, p, PageParams(20, None), {"owner": "me"}
+                    s, p, PageParams(20, None), CustomerFilters(owner="me")
                 ),
             },
             f"GET /v1/pool/customers?industry={industry}": {
@@ -377,7 +378,7 @@ async def run(args: argparse.Namespace) -> int:  # noqa: C901 - a script
                 "sql": build_sql(POOL_INDUSTRY_SQL),
                 "sql_args": lambda u: (u["company_id"], u["id"], u["id"], industry, 21),
                 "orm": lambda s, p: service.list_pool_customers(
-                    s, p, PageParams(20, None), {"industry": industry}
+                    s, p, PageParams(20, None), CustomerFilters(industry=industry), PoolFilters()
                 ),
             },
         }

@@ -1,8 +1,9 @@
 """Query parameters of customer lists, parsed once for /customers and /pool/customers."""
 
 import uuid
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Literal
 
 from fastapi import Query
 
@@ -11,6 +12,31 @@ from app.core.geo import CRS, to_wgs84
 from app.customers.schemas import Status, Tier
 
 MAX_RADIUS_M = 50_000
+
+
+@dataclass(frozen=True)
+class CustomerFilters:
+    """The filters of a customer list (`/customers`, `/pool/customers`), parsed and checked."""
+
+    owner: Literal["me"] | uuid.UUID | None = None
+    industry: str | None = None
+    size: str | None = None
+    tier: Tier | None = None
+    status: Status | None = None
+    region: str | None = None
+    q: str | None = None
+    tag: str | None = None
+    custom: dict[str, str] = field(default_factory=dict)
+    near: tuple[float, float, float] | None = None  # WGS-84 lat, lng and a radius in metres
+
+
+@dataclass(frozen=True)
+class PoolFilters:
+    """The pool-only filters of `/pool/customers`."""
+
+    pool_id: uuid.UUID | None = None
+    previous_owner_id: uuid.UUID | None = None
+    recycled_since: datetime | None = None
 
 
 def _invalid(name: str, message: str) -> ProblemError:
@@ -30,23 +56,15 @@ async def customer_filters(
     near: str | None = Query(None, description="`lat,lng` — only customers within radius_m."),
     radius_m: float = Query(1000, gt=0, le=MAX_RADIUS_M),
     near_crs: CRS = Query(CRS.WGS84, description="CRS of `near`."),
-) -> dict[str, Any]:
+) -> CustomerFilters:
     """Dependency: the shared customer list filters, validated."""
-    filters: dict[str, Any] = {
-        "industry": industry,
-        "size": size,
-        "tier": tier,
-        "status": status,
-        "region": region,
-        "q": q,
-        "tag": tag,
-    }
+    owner_filter: Literal["me"] | uuid.UUID | None = None
     if owner is not None:
         if owner == "me":
-            filters["owner"] = "me"
+            owner_filter = "me"
         else:
             try:
-                filters["owner"] = uuid.UUID(owner)
+                owner_filter = uuid.UUID(owner)
             except ValueError as exc:
                 raise _invalid("owner", "owner is `me` or a user id") from exc
     custom: dict[str, str] = {}
@@ -55,7 +73,7 @@ async def customer_filters(
         if not separator or not key:
             raise _invalid("cf", "custom field filters look like key:value")
         custom[key] = value
-    filters["custom"] = custom
+    point: tuple[float, float, float] | None = None
     if near is not None:
         try:
             lat_text, lng_text = near.split(",")
@@ -65,20 +83,29 @@ async def customer_filters(
         except ValueError as exc:
             raise _invalid("near", "near is `lat,lng` in degrees") from exc
         lat, lng = to_wgs84(lat, lng, near_crs)
-        filters["near"] = (lat, lng, radius_m)
-    return filters
+        point = (lat, lng, radius_m)
+    return CustomerFilters(
+        owner=owner_filter,
+        industry=industry,
+        size=size,
+        tier=tier,
+        status=status,
+        region=region,
+        q=q,
+        tag=tag,
+        custom=custom,
+        near=point,
+    )
 
 
 async def pool_filters(
     pool_id: uuid.UUID | None = Query(None),
     previous_owner: uuid.UUID | None = Query(None),
     recycled_since: datetime | None = Query(None, description="Recycled (not released) since."),
-) -> dict[str, Any]:
+) -> PoolFilters:
     """Dependency: the pool-only filters."""
     if recycled_since is not None and recycled_since.tzinfo is None:
         raise _invalid("recycled_since", "give a time zone (e.g. Z)")
-    return {
-        "pool_id": pool_id,
-        "previous_owner_id": previous_owner,
-        "recycled_since": recycled_since,
-    }
+    return PoolFilters(
+        pool_id=pool_id, previous_owner_id=previous_owner, recycled_since=recycled_since
+    )

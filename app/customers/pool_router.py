@@ -1,7 +1,7 @@
 """HTTP: the pool, claiming, pool rules and pools."""
 
 import uuid
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Response
 
@@ -10,7 +10,7 @@ from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.pagination import Page, json_response
 from app.customers import ownership, pool_admin, service
-from app.customers.filters import customer_filters, pool_filters
+from app.customers.filters import CustomerFilters, PoolFilters, customer_filters, pool_filters
 from app.customers.models import PoolSettings
 from app.customers.router import CRS_QUERY, customer_out
 from app.customers.schemas import (
@@ -53,16 +53,14 @@ def rules_out(settings: PoolSettings, response: Response | None = None) -> PoolR
 async def list_pool_customers(
     *,
     params: Paging,
-    filters: dict[str, Any] = Depends(customer_filters),
-    extra: dict[str, Any] = Depends(pool_filters),
+    filters: Annotated[CustomerFilters, Depends(customer_filters)],
+    pool: Annotated[PoolFilters, Depends(pool_filters)],
     crs: CRS = CRS_QUERY,
     principal: Caller,
     session: Session,
 ) -> Response:
     """Each shows why it is there: `pool_entry_kind`, `pool_reason`, `previous_owner_id`."""
-    rows, next_cursor = await service.list_pool_customers(
-        session, principal, params, filters | extra
-    )
+    rows, next_cursor = await service.list_pool_customers(session, principal, params, filters, pool)
     return json_response(
         Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
     )

@@ -1,7 +1,7 @@
 """HTTP: customers, contacts, collaborators, release/transfer/deals, history."""
 
 import uuid
-from typing import Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Query, Response
 
@@ -12,7 +12,7 @@ from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
 from app.core.pagination import Page, json_response
 from app.customers import deals, history, ownership, service
-from app.customers.filters import customer_filters
+from app.customers.filters import CustomerFilters, customer_filters
 from app.customers.models import Customer
 from app.customers.nearby import nearby_customers
 from app.customers.schemas import (
@@ -87,7 +87,7 @@ def customer_out(
 async def list_customers(
     *,
     params: Paging,
-    filters: dict[str, Any] = Depends(customer_filters),
+    filters: Annotated[CustomerFilters, Depends(customer_filters)],
     crs: CRS = CRS_QUERY,
     principal: Caller,
     session: Session,

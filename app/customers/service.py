@@ -20,6 +20,7 @@ from app.core.pagination import PageParams, Ts, make_page, paginate
 from app.customers import errors, rules, transitions
 from app.customers.access import customer_visibility, forbid, load_customer
 from app.customers.clock import refresh_recycle_clock
+from app.customers.filters import CustomerFilters, PoolFilters
 from app.customers.models import Customer, Pool
 from app.customers.pools import lock_holder_and_check_cap, pool_for, pool_settings, recycle_rules
 from app.customers.schemas import (
@@ -219,34 +220,48 @@ async def get_customer(
     return (await load_customer(session, principal, customer_id)).customer
 
 
-def filtered(stmt: Select[*Ts], filters: dict[str, Any], principal: Principal) -> Select[*Ts]:
+def filtered(
+    stmt: Select[*Ts],
+    filters: CustomerFilters,
+    principal: Principal,
+    pool: PoolFilters | None = None,
+) -> Select[*Ts]:
     """Apply the customer list filters shared by /customers and /pool/customers."""
-    owner = filters.get("owner")
-    if owner == "me":
+    if filters.owner == "me":
         stmt = stmt.where(Customer.owner_id == principal.user_id)
-    elif owner is not None:
-        stmt = stmt.where(Customer.owner_id == owner)
-    for field in ("industry", "size", "tier", "status", "region", "pool_id", "previous_owner_id"):
-        if filters.get(field) is not None:
-            stmt = stmt.where(getattr(Customer, field) == filters[field])
-    if filters.get("q"):
+    elif filters.owner is not None:
+        stmt = stmt.where(Customer.owner_id == filters.owner)
+    for column, value in (
+        (Customer.industry, filters.industry),
+        (Customer.size, filters.size),
+        (Customer.tier, filters.tier),
+        (Customer.status, filters.status),
+        (Customer.region, filters.region),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if filters.q:
         pattern = (
-            "%" + filters["q"].replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            "%" + filters.q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         )
         stmt = stmt.where(Customer.name.ilike(pattern))
-    if filters.get("tag"):
-        stmt = stmt.where(Customer.tags.contains([filters["tag"]]))
-    for key, value in filters.get("custom", {}).items():
+    if filters.tag:
+        stmt = stmt.where(Customer.tags.contains([filters.tag]))
+    for key, value in filters.custom.items():
         stmt = stmt.where(Customer.custom_fields.contains({key: value}))
-    if filters.get("recycled_since") is not None:
-        stmt = stmt.where(
-            Customer.pool_entry_kind == "recycled", Customer.pooled_at >= filters["recycled_since"]
-        )
-    near = filters.get("near")
-    if near is not None:
-        lat, lng, radius_m = near
+    if filters.near is not None:
+        lat, lng, radius_m = filters.near
         point = func.ST_SetSRID(func.ST_MakePoint(lng, lat), 4326)
         stmt = stmt.where(func.ST_DWithin(Customer.location, func.Geography(point), radius_m))
+    if pool is not None:
+        if pool.pool_id is not None:
+            stmt = stmt.where(Customer.pool_id == pool.pool_id)
+        if pool.previous_owner_id is not None:
+            stmt = stmt.where(Customer.previous_owner_id == pool.previous_owner_id)
+        if pool.recycled_since is not None:
+            stmt = stmt.where(
+                Customer.pool_entry_kind == "recycled", Customer.pooled_at >= pool.recycled_since
+            )
     return stmt
 
 
@@ -257,7 +272,7 @@ LIST_BASE = select(*LIST_COLUMNS)  # built once; .where() makes a copy
 
 
 async def list_customers(
-    session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
+    session: AsyncSession, principal: Principal, params: PageParams, filters: CustomerFilters
 ) -> tuple[list[AnyRow], str | None]:
     """Visible customers, newest first, filtered (plain rows with the Customer attributes)."""
     stmt = filtered(LIST_BASE.where(customer_visibility(principal)), filters, principal)
@@ -268,11 +283,15 @@ async def list_customers(
 
 
 async def list_pool_customers(
-    session: AsyncSession, principal: Principal, params: PageParams, filters: dict[str, Any]
+    session: AsyncSession,
+    principal: Principal,
+    params: PageParams,
+    filters: CustomerFilters,
+    pool: PoolFilters,
 ) -> tuple[list[AnyRow], str | None]:
     """Customers in the pools, newest first, filtered (plain rows, as list_customers)."""
     stmt = LIST_BASE.where(customer_visibility(principal), Customer.owner_id.is_(None))
-    stmt = filtered(stmt, filters, principal)
+    stmt = filtered(stmt, filters, principal, pool)
     rows = list(
         (await session.execute(paginate(stmt, Customer.created_at, Customer.id, params))).all()
     )
