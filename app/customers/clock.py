@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     DateTime,
+    Subquery,
     Update,
     Uuid,
     bindparam,
@@ -36,7 +37,27 @@ _POOLS = table_of(Pool).c
 _SETTINGS = table_of(PoolSettings).c
 
 
+def pool_rules() -> Subquery:
+    """Every pool's clock rules with its company's won exemption: joined (`UPDATE … FROM`) by
+    the single-row clock update, so each rule is read once instead of once per use."""
+    return (
+        select(
+            _POOLS.id.label("pool_id"),
+            _POOLS.no_followup_days,
+            _POOLS.no_deal_days,
+            func.coalesce(_SETTINGS.won_exempt, true()).label("won_exempt"),
+        )
+        .select_from(
+            table_of(Pool).outerjoin(
+                table_of(PoolSettings), _SETTINGS.company_id == _POOLS.company_id
+            )
+        )
+        .subquery("rules")
+    )
+
+
 def clock_expressions(
+    rules_of_pool: Subquery | None = None,
     **overrides: ColumnElement[Any],
 ) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
     """(recycle_at, recycle_reason) of a `customers` row, as SQL.
@@ -44,6 +65,8 @@ def clock_expressions(
     `overrides` replace the row's own `owner_id`, `status`, `claimed_at`, `last_followup_at`
     or `last_deal_at` with the values being written in the same UPDATE (a new owner, the
     moment of a claim, a moved follow-up): the clock is computed from what the row becomes.
+    The rules come from `rules_of_pool` (`pool_rules()`, joined on the row's pool by the
+    caller) or, without it, from correlated subqueries (set-based updates of many rows).
     """
     columns = CUSTOMERS.c
     row = SimpleNamespace(
@@ -54,6 +77,13 @@ def clock_expressions(
             }
         )
     )
+    if rules_of_pool is not None:
+        return rules.recycle_sql(
+            row,
+            rules_of_pool.c.no_followup_days,
+            rules_of_pool.c.no_deal_days,
+            rules_of_pool.c.won_exempt,
+        )
     no_followup_days = select(_POOLS.no_followup_days).where(_POOLS.id == columns.pool_id)
     no_deal_days = select(_POOLS.no_deal_days).where(_POOLS.id == columns.pool_id)
     won_exempt = func.coalesce(
@@ -97,7 +127,8 @@ def _refresh_statement(followup: bool, deal: bool, set_next: bool, touch: bool) 
         overrides["last_deal_at"] = func.greatest(
             columns.last_deal_at, bindparam("deal_at", type_=AWARE)
         )
-    recycle_at, reason = clock_expressions(**overrides)
+    rules_of_pool = pool_rules()
+    recycle_at, reason = clock_expressions(rules_of_pool, **overrides)
     values: dict[str, Any] = {**overrides, "recycle_at": recycle_at, "recycle_reason": reason}
     if not (followup and not deal):
         # Only a follow-up is sure to move recycle_at later (see check_expression).
@@ -111,7 +142,10 @@ def _refresh_statement(followup: bool, deal: bool, set_next: bool, touch: bool) 
     # from RETURNING, so nothing later in the request sees (or flushes) the old clock.
     return (
         update(Customer)
-        .where(Customer.id == bindparam("customer_id", type_=Uuid()))
+        .where(
+            Customer.id == bindparam("customer_id", type_=Uuid()),
+            rules_of_pool.c.pool_id == columns.pool_id,
+        )
         .values(values)
         .execution_options(synchronize_session="fetch")
     )
