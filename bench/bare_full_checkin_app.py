@@ -78,10 +78,12 @@ import jwt
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel
 
 from app.core.geo import from_wgs84, to_wgs84
+from app.core.location import LocationOut
 from app.fieldwork.checkins import rules
+from app.fieldwork.checkins.schemas import CheckinCreate, CheckinOut, Flag
 from app.notifications.inbox.templates import render
 
 # app/config.py: the same env vars and defaults (development: the dev secret).
@@ -98,70 +100,7 @@ KIND = "record_on_your_customer"
 EVENT_TYPE = "checkin.created"
 
 
-# ---------- request and response bodies (the fields and limits of app.fieldwork.checkins.schemas)
-
-
-class LocationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    lat: float = Field(ge=-90, le=90)
-    lng: float = Field(ge=-180, le=180)
-    accuracy_m: float | None = Field(None, ge=0, le=100_000)
-    crs: Literal["wgs84", "gcj02", "bd09"] = "wgs84"
-
-    @model_validator(mode="after")
-    def _finite(self) -> "LocationIn":
-        if self.lat != self.lat or self.lng != self.lng:
-            raise ValueError("lat and lng must be numbers")
-        return self
-
-
-class CheckinCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-    id: uuid.UUID | None = None
-    customer_id: uuid.UUID
-    location: LocationIn
-    client_recorded_at: AwareDatetime
-    offline: bool = False
-    purpose: str | None = Field(None, max_length=200)
-    note: str | None = Field(None, max_length=5000)
-    photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
-    mock_location: bool = False
-    device_id: str | None = Field(None, max_length=200)
-
-
-class LocationOut(BaseModel):
-    lat: float
-    lng: float
-    crs: str
-
-
-class Flag(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    code: str
-
-
-class CheckinOut(BaseModel):
-    id: uuid.UUID
-    user_id: uuid.UUID
-    customer_id: uuid.UUID
-    location: LocationOut
-    accuracy_m: float | None
-    submitted_crs: str
-    client_recorded_at: datetime
-    received_at: datetime
-    offline: bool
-    purpose: str | None
-    note: str | None
-    photo_ids: list[uuid.UUID]
-    mock_location: bool
-    device_id: str | None
-    distance_m: float | None
-    flags: list[Flag]
-    counts_as_followup: bool
-    checked_out_at: datetime | None
-    duration_s: int | None
-    created_at: datetime
-
+# ---------- request and response bodies: the app's own schemas (imported, not re-typed)
 
 # ---------- SQL ----------
 
@@ -539,7 +478,7 @@ async def create_checkin(  # noqa: C901, PLR0912, PLR0915 - one endpoint, writte
             inserted = await conn.fetchval(
                 INSERT_CHECKIN,
                 checkin_id, company_id, user_id, customer_id, latitude, longitude, key,
-                body.location.accuracy_m, body.location.crs, body.client_recorded_at, received,
+                body.location.accuracy_m, str(body.location.crs), body.client_recorded_at, received,
                 body.offline, body.purpose, body.note, body.mock_location, body.device_id,
                 distance_m, json.dumps(flags), counts, None, None, digest, received,
             )  # fmt: skip
@@ -635,7 +574,7 @@ async def create_checkin(  # noqa: C901, PLR0912, PLR0915 - one endpoint, writte
         customer_id=customer_id,
         location=LocationOut(lat=round(out_lat, 7), lng=round(out_lng, 7), crs=crs),
         accuracy_m=body.location.accuracy_m,
-        submitted_crs=body.location.crs,
+        submitted_crs=str(body.location.crs),
         client_recorded_at=body.client_recorded_at,
         received_at=received,
         offline=body.offline,
