@@ -11,21 +11,18 @@ from app.core.clock import now
 from app.core.errors import not_found
 from app.customers import errors
 from app.customers.access import forbid, load_customer
-from app.customers.models import Collaborator
+from app.customers.models import Collaborator, Customer
 from app.customers.schemas import CollaboratorCreate
 from app.db import savepoint
 from app.feed import publish
 from app.org.models import User
 
 
-async def list_collaborators(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
-) -> list[Collaborator]:
-    """Collaborators of a visible customer."""
-    await load_customer(session, principal, customer_id)
+async def list_collaborators(session: AsyncSession, customer: Customer) -> list[Collaborator]:
+    """Collaborators of a customer the caller may see."""
     result = await session.execute(
         select(Collaborator)
-        .where(Collaborator.customer_id == customer_id)
+        .where(Collaborator.customer_id == customer.id)
         .order_by(Collaborator.created_at)
     )
     return list(result.scalars())

@@ -12,7 +12,7 @@ from app.core.concurrency import check_if_match
 from app.core.errors import not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import Access, forbid, load_customer
-from app.customers.models import Contact
+from app.customers.models import Contact, Customer
 from app.customers.schemas import ContactCreate, ContactUpdate
 
 
@@ -24,11 +24,10 @@ async def _editable(session: AsyncSession, principal: Principal, customer_id: uu
 
 
 async def list_contacts(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
+    session: AsyncSession, customer: Customer, params: PageParams
 ) -> tuple[list[Contact], str | None]:
-    """Contacts of a visible customer."""
-    await load_customer(session, principal, customer_id)
-    stmt = select(Contact).where(Contact.customer_id == customer_id, Contact.deleted_at.is_(None))
+    """Contacts of a customer the caller may see."""
+    stmt = select(Contact).where(Contact.customer_id == customer.id, Contact.deleted_at.is_(None))
     rows = list(
         (await session.execute(paginate(stmt, Contact.created_at, Contact.id, params))).scalars()
     )

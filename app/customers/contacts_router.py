@@ -14,7 +14,7 @@ from app.customers.schemas import (
     ContactOut,
     ContactUpdate,
 )
-from app.deps import Caller, Paging, Session
+from app.deps import Caller, Paging, Session, VisibleCustomer
 
 router = APIRouter(tags=["customers"])
 
@@ -28,11 +28,11 @@ router = APIRouter(tags=["customers"])
 async def list_contacts(
     customer_id: uuid.UUID,
     params: Paging,
-    principal: Caller,
+    customer: VisibleCustomer,
     session: Session,
 ) -> Page[ContactOut]:
     """Contacts of a visible customer, newest first."""
-    rows, next_cursor = await contacts.list_contacts(session, principal, customer_id, params)
+    rows, next_cursor = await contacts.list_contacts(session, customer.customer, params)
     return Page[ContactOut](
         items=[ContactOut.model_validate(c) for c in rows], next_cursor=next_cursor
     )
@@ -109,11 +109,11 @@ async def delete_contact(
 )
 async def list_collaborators(
     customer_id: uuid.UUID,
-    principal: Caller,
+    customer: VisibleCustomer,
     session: Session,
 ) -> list[CollaboratorOut]:
     """Colleagues working on the customer with the owner."""
-    rows = await collaborators.list_collaborators(session, principal, customer_id)
+    rows = await collaborators.list_collaborators(session, customer.customer)
     return [CollaboratorOut.model_validate(c) for c in rows]
 
 

@@ -8,17 +8,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.pagination import PageParams, make_page, paginate
-from app.customers.access import load_customer
-from app.customers.models import Deal, OwnershipEvent
+from app.customers.models import Customer, Deal, OwnershipEvent
 from app.db import AnyRow, AnySelect
 
 
 async def ownership_history(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID, params: PageParams
+    session: AsyncSession, customer: Customer, params: PageParams
 ) -> tuple[list[OwnershipEvent], str | None]:
-    """Every change of owner, newest first."""
-    await load_customer(session, principal, customer_id)
-    stmt = select(OwnershipEvent).where(OwnershipEvent.customer_id == customer_id)
+    """Every change of owner of a customer the caller may see, newest first."""
+    stmt = select(OwnershipEvent).where(OwnershipEvent.customer_id == customer.id)
     rows = list(
         (
             await session.execute(
@@ -40,12 +38,13 @@ TimelineSource = Callable[[uuid.UUID, Principal], AnySelect]
 async def timeline(
     session: AsyncSession,
     principal: Principal,
-    customer_id: uuid.UUID,
+    customer: Customer,
     params: PageParams,
     sources: Iterable[TimelineSource],
 ) -> tuple[list[AnyRow], str | None]:
-    """Everything that happened to the customer, across owners, newest first."""
-    await load_customer(session, principal, customer_id)
+    """Everything that happened to a customer the caller may see, across owners, newest
+    first (each source applies its own record visibility for the caller)."""
+    customer_id = customer.id
     events = select(
         OwnershipEvent.id.label("id"),
         OwnershipEvent.created_at.label("created_at"),

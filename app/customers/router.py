@@ -30,7 +30,7 @@ from app.customers.schemas import (
     TransferIn,
 )
 from app.db import AnyRow
-from app.deps import Caller, Paging, Session
+from app.deps import Caller, Paging, Session, VisibleCustomer
 
 router = APIRouter(tags=["customers"])
 CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
@@ -190,11 +190,10 @@ async def get_customer(
     customer_id: uuid.UUID,
     response: Response,
     crs: CRS = CRS_QUERY,
-    principal: Caller,
-    session: Session,
+    customer: VisibleCustomer,
 ) -> CustomerOut:
     """Shows when and why it would return to the pool (`recycle_at`, `recycle_reason`)."""
-    return customer_out(await service.get_customer(session, principal, customer_id), crs, response)
+    return customer_out(customer.customer, crs, response)
 
 
 @router.patch(
@@ -293,11 +292,11 @@ async def record_deal(
 async def ownership_history(
     customer_id: uuid.UUID,
     params: Paging,
-    principal: Caller,
+    customer: VisibleCustomer,
     session: Session,
 ) -> Page[OwnershipEventOut]:
     """Every change of owner with actor (null = system) and reason, newest first."""
-    rows, next_cursor = await history.ownership_history(session, principal, customer_id, params)
+    rows, next_cursor = await history.ownership_history(session, customer.customer, params)
     return Page[OwnershipEventOut](
         items=[OwnershipEventOut.model_validate(r) for r in rows], next_cursor=next_cursor
     )
@@ -313,11 +312,12 @@ async def customer_timeline(
     customer_id: uuid.UUID,
     params: Paging,
     principal: Caller,
+    customer: VisibleCustomer,
     session: Session,
 ) -> Page[TimelineItem]:
     """Across all owners, newest first: so a new owner sees why the last one did not close."""
     rows, next_cursor = await history.timeline(
-        session, principal, customer_id, params, TIMELINE_SOURCES
+        session, principal, customer.customer, params, TIMELINE_SOURCES
     )
     items = [
         TimelineItem(

@@ -213,13 +213,6 @@ async def create_customer(
     return customer, True
 
 
-async def get_customer(
-    session: AsyncSession, principal: Principal, customer_id: uuid.UUID
-) -> Customer:
-    """One visible customer, or 404."""
-    return (await load_customer(session, principal, customer_id)).customer
-
-
 def filtered(
     stmt: Select[*Ts],
     filters: CustomerFilters,
