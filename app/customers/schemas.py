@@ -8,18 +8,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.location import LocationIn, LocationOut
+from app.core.schemas import Strict
 from app.core.types import Email
 
 Status = Literal["prospect", "active", "won", "lost"]
 Tier = Literal["A", "B", "C"]
 RecycleReason = Literal["no_followup", "no_deal"]
 OwnershipKind = Literal["created", "claimed", "released", "recycled", "transferred", "assigned"]
-
-
-class Strict(BaseModel):
-    """Unknown fields are refused (422): owner, clocks and history are not writable."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 def _check_custom_fields(value: dict[str, Any]) -> dict[str, Any]:

@@ -4,14 +4,12 @@ import uuid
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from app.core.schemas import Strict
 
 FeedKind = Literal["followup", "checkin", "log", "ownership"]
 COMMENT_MAX = 2000
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class Ref(BaseModel):

@@ -7,18 +7,13 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core.schemas import Strict
 from app.core.types import Email
 
 Role = Literal["rep", "manager", "admin"]
 Locale = Literal["zh-CN", "en"]
 
 _ZONES = available_timezones()
-
-
-class Strict(BaseModel):
-    """Request bodies refuse unknown fields (no mass assignment)."""
-
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class CompanyOut(BaseModel):

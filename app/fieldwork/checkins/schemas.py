@@ -7,10 +7,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from app.core.location import LocationIn, LocationOut
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+from app.core.schemas import Strict
 
 
 class CheckinCreate(Strict):

@@ -4,13 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
+
+from app.core.schemas import Strict
 
 FollowupKind = Literal["call", "visit", "message", "meeting", "other"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
 class FollowupCreate(Strict):
