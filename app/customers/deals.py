@@ -17,6 +17,7 @@ from app.customers.access import forbid, load_customer
 from app.customers.clock import refresh_recycle_clock
 from app.customers.models import Collaborator, Customer, Deal
 from app.customers.schemas import DealIn
+from app.feed.publish import actor_name
 from app.notifications.inbox import service as notifications
 from app.notifications.webhooks.service import enqueue_event
 from app.org.models import Department, User
@@ -75,14 +76,14 @@ async def close_deal(
             _DEAL_AUDIENCE, {"owner_id": customer.owner_id, "customer_id": customer.id}
         )
     ).scalars()
-    actor_name = await session.scalar(select(User.name).where(User.id == actor.user_id))
+    name = await actor_name(session, actor.user_id)
     await notifications.notify(
         session,
         company_id=customer.company_id,
         user_ids=audience,
         kind="deal_won",
         params={
-            "actor": actor_name,
+            "actor": name,
             "customer": customer.name,
             "amount": str(amount) if amount is not None else "",
         },

@@ -32,14 +32,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.customers.clock import check_expression, clock_expressions
 from app.customers.models import Collaborator, Customer
 from app.db import table_of
-from app.feed.publish import publish_items
+from app.feed.publish import actor_name, publish_items
 from app.notifications.inbox import service as notifications
 from app.notifications.webhooks.service import enqueue_events
-from app.org.models import User
 
 CUSTOMERS = table_of(Customer)
 AWARE = DateTime(timezone=True)
-SYSTEM_NAME = "Outfield"
 
 
 @dataclass(frozen=True)
@@ -164,6 +162,7 @@ class Published:
     event_id: uuid.UUID
     from_user_id: uuid.UUID | None
     to_user_id: uuid.UUID | None
+    reason: str | None  # the actor's (owned kinds) or the pool entry's (pooled kinds)
 
 
 _INSERT_EVENTS = text("""
@@ -180,12 +179,6 @@ FROM unnest(CAST(:ids AS uuid[]), CAST(:company_ids AS uuid[]), CAST(:customer_i
 
 def _text(value: uuid.UUID | None) -> str | None:
     return str(value) if value is not None else None
-
-
-async def _actor_name(session: AsyncSession, actor_id: uuid.UUID | None) -> str:
-    if actor_id is None:
-        return SYSTEM_NAME
-    return await session.scalar(select(User.name).where(User.id == actor_id)) or "?"
 
 
 async def _collaborators(
@@ -256,6 +249,9 @@ async def publish(
         to_user = row.owner_id
         # The pool it comes from or goes to; none for a change between two people.
         in_pool = row.owner_id is None or kind in ("claimed", "assigned")
+        change = Published(
+            row.id, event_id, from_user, to_user, reason if transition.owned else row.pool_reason
+        )
         for name, value in (
             ("ids", event_id),
             ("company_ids", row.company_id),
@@ -263,16 +259,15 @@ async def publish(
             ("from_user_ids", from_user),
             ("to_user_ids", to_user),
             ("pool_ids", row.pool_id if in_pool else None),
-            ("reasons", reason if transition.owned else row.pool_reason),
+            ("reasons", change.reason),
         ):
             events[name].append(value)
-        published.append(Published(row.id, event_id, from_user, to_user))
+        published.append(change)
     await session.execute(_INSERT_EVENTS, {"kind": kind, "actor_id": actor_id, "at": at, **events})
     if kind == "created":
         return published
-    actor_name = await _actor_name(session, actor_id)
+    actor_label = await actor_name(session, actor_id)
     by_id = {row.id: row for row in changed}
-    reasons = dict(zip(events["customer_ids"], events["reasons"], strict=True))
     await publish_items(
         session,
         kind="ownership",
@@ -284,9 +279,7 @@ async def publish(
                 by_id[p.customer_id].company_id,
                 p.event_id,
                 p.customer_id,
-                feed_summary(
-                    kind, by_id[p.customer_id], p, reasons[p.customer_id], actor_id, actor_name
-                ),
+                feed_summary(kind, by_id[p.customer_id], p, actor_id, actor_label),
             )
             for p in published
         ],
@@ -299,7 +292,7 @@ async def publish(
                 (
                     by_id[p.customer_id].company_id,
                     p.event_id,
-                    webhook_data(p, reasons[p.customer_id], actor_id),
+                    webhook_data(p, actor_id),
                 )
                 for p in published
             ],
@@ -310,7 +303,7 @@ async def publish(
         notices = []
         for p in published:
             row = by_id[p.customer_id]
-            params = notice_params(kind, row, reasons[p.customer_id], actor_name)
+            params = notice_params(kind, row, p.reason, actor_label)
             for user_id in dict.fromkeys(
                 _recipients(kind, row, p.from_user_id, collaborators.get(row.id, []))
             ):
@@ -341,7 +334,6 @@ def feed_summary(
     kind: str,
     row: Changed,
     change: Published,
-    reason: str | None,
     actor_id: uuid.UUID | None,
     actor_name: str,
 ) -> dict[str, Any]:
@@ -352,19 +344,17 @@ def feed_summary(
         "change": kind,
         "from_user_id": _text(change.from_user_id),
         "to_user_id": _text(change.to_user_id),
-        "reason": reason,
+        "reason": change.reason,
     }
 
 
-def webhook_data(
-    change: Published, reason: str | None, actor_id: uuid.UUID | None
-) -> dict[str, str | None]:
+def webhook_data(change: Published, actor_id: uuid.UUID | None) -> dict[str, str | None]:
     """The `data` of a `customer.<kind>` webhook event."""
     return {
         "customer_id": str(change.customer_id),
         "from_user_id": _text(change.from_user_id),
         "to_user_id": _text(change.to_user_id),
-        "reason": reason,
+        "reason": change.reason,
         "actor_id": _text(actor_id),
     }
 

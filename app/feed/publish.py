@@ -114,9 +114,13 @@ async def publish_items(
     return rowcount(result)
 
 
-async def _name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+SYSTEM_NAME = "Outfield"  # the author of what the system does (recycling, jobs)
+
+
+async def actor_name(session: AsyncSession, user_id: uuid.UUID | None) -> str:
+    """The name a feed item or notification gives its actor (the system when None)."""
     if user_id is None:
-        return "Outfield"
+        return SYSTEM_NAME
     return await session.scalar(select(User.name).where(User.id == user_id)) or "?"
 
 
@@ -159,7 +163,7 @@ async def record_added(
     """A follow-up or check-in: feed item, alert to the customer's people, webhook event."""
     if known is None:
         customer, people = await _people_around(session, customer_id)
-        known = Around(customer.name, people, await _name(session, principal.user_id))
+        known = Around(customer.name, people, await actor_name(session, principal.user_id))
     actor, people = known.actor_name, known.people
     full = {
         "author": {"id": str(principal.user_id), "name": actor},
@@ -212,7 +216,7 @@ async def log_added(
     created_at: datetime,
 ) -> None:
     """A work log: feed item and webhook event."""
-    actor = await _name(session, principal.user_id)
+    actor = await actor_name(session, principal.user_id)
     summary = {
         "author": {"id": str(principal.user_id), "name": actor},
         "period": period,
@@ -266,7 +270,7 @@ async def comment_created(
     parent: FeedComment | None,
 ) -> None:
     """Notify the item's author, the replied-to author, the mentioned, the customer's people."""
-    actor = await _name(session, principal.user_id)
+    actor = await actor_name(session, principal.user_id)
     params = {"actor": actor, "subject": item.kind, "excerpt": excerpt(comment.body)}
     common = {
         "company_id": item.company_id,
