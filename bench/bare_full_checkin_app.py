@@ -67,7 +67,6 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any, Literal
@@ -80,6 +79,7 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
+from app.auth.tokens import decode_access_token
 from app.core.geo import from_wgs84, to_wgs84
 from app.core.location import LocationOut
 from app.fieldwork.checkins import rules
@@ -87,14 +87,7 @@ from app.fieldwork.checkins.schemas import CheckinCreate, CheckinOut, Flag
 from app.notifications.inbox.templates import render
 
 # app/config.py: the same env vars and defaults (development: the dev secret).
-DEV_SECRET_KEY = "outfield-dev-secret-not-for-production-use-0123456789"
-SECRET_KEY = os.environ.get("OUTFIELD_SECRET_KEY") or DEV_SECRET_KEY
-if SECRET_KEY == DEV_SECRET_KEY and os.environ.get("OUTFIELD_ENV") == "production":
-    raise RuntimeError("OUTFIELD_SECRET_KEY must be set when OUTFIELD_ENV=production")
-JWT_ISSUER = os.environ.get("OUTFIELD_JWT_ISSUER", "outfield")
-JWT_AUDIENCE = os.environ.get("OUTFIELD_JWT_AUDIENCE", "outfield-api")
 POOL_SIZE = int(os.environ.get("OUTFIELD_DB_POOL_SIZE", "10"))
-ALGORITHM = "HS256"
 EXCERPT = 120
 KIND = "record_on_your_customer"
 EVENT_TYPE = "checkin.created"
@@ -279,13 +272,6 @@ ON CONFLICT DO NOTHING
 # ---------- the pure parts the app takes from elsewhere, written out ----------
 
 
-@dataclass(frozen=True)
-class Claims:
-    user_id: uuid.UUID
-    company_id: uuid.UUID
-    token_version: int
-
-
 class Problem(Exception):  # noqa: N818 - an HTTP answer
     def __init__(self, status: int, code: str, headers: dict[str, str] | None = None) -> None:
         self.status, self.code, self.headers = status, code, headers
@@ -293,32 +279,6 @@ class Problem(Exception):  # noqa: N818 - an HTTP answer
 
 def unauthorized(code: str) -> Problem:
     return Problem(401, code, {"WWW-Authenticate": "Bearer"})
-
-
-def decode_access_token(token: str, at: datetime) -> Claims:
-    """app.auth.tokens.decode_access_token."""
-    payload = jwt.decode(
-        token,
-        SECRET_KEY,
-        algorithms=[ALGORITHM],
-        audience=JWT_AUDIENCE,
-        issuer=JWT_ISSUER,
-        options={
-            "require": ["exp", "iat", "iss", "aud", "sub"],
-            "verify_exp": False,
-            "verify_nbf": False,
-            "verify_iat": False,
-        },
-    )
-    timestamp = at.timestamp()
-    if payload["exp"] <= timestamp:
-        raise jwt.ExpiredSignatureError("token expired")
-    if payload.get("nbf", 0) > timestamp + 60:
-        raise jwt.ImmatureSignatureError("token not yet valid")
-    try:
-        return Claims(uuid.UUID(payload["sub"]), uuid.UUID(payload["cid"]), int(payload["ver"]))
-    except (KeyError, ValueError, TypeError) as exc:
-        raise jwt.InvalidTokenError("malformed claims") from exc
 
 
 def request_hash(body: BaseModel) -> str:

@@ -54,10 +54,10 @@ Differences from the real endpoints:
 import json
 import os
 import re
-import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -66,6 +66,7 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer
 
+from app.auth.tokens import decode_access_token
 from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
 from app.core.pagination import Page, PageParams, make_page
@@ -73,14 +74,7 @@ from app.customers.schemas import CustomerOut, NearbyCustomer, NearbyOut
 from app.feed.schemas import CommentOut, FeedItemOut, Ref
 
 # app/config.py: the same env vars and defaults.
-DEV_SECRET_KEY = "outfield-dev-secret-not-for-production-use-0123456789"
-SECRET_KEY = os.environ.get("OUTFIELD_SECRET_KEY") or DEV_SECRET_KEY
-if SECRET_KEY == DEV_SECRET_KEY and os.environ.get("OUTFIELD_ENV") == "production":
-    raise RuntimeError("OUTFIELD_SECRET_KEY must be set when OUTFIELD_ENV=production")
-JWT_ISSUER = os.environ.get("OUTFIELD_JWT_ISSUER", "outfield")
-JWT_AUDIENCE = os.environ.get("OUTFIELD_JWT_AUDIENCE", "outfield-api")
 POOL_SIZE = int(os.environ.get("OUTFIELD_DB_POOL_SIZE", "10"))
-ALGORITHM = "HS256"
 MAX_LIMIT = 100  # app.core.pagination / app.customers.router
 MAX_NEARBY_RADIUS_M = 50_000
 
@@ -252,31 +246,16 @@ async def healthz() -> dict[str, str]:
 
 
 def claims_of(token: str | None) -> tuple[uuid.UUID, uuid.UUID, int]:
-    """app.auth.tokens.decode_access_token: (user id, company id, token version) or 401."""
+    """The app's own token check (`decode_access_token`): (user, company, version) or 401."""
     if not token:
         raise Problem(401, "not_authenticated")
     try:
-        payload = jwt.decode(
-            token,
-            SECRET_KEY,
-            algorithms=[ALGORITHM],
-            audience=JWT_AUDIENCE,
-            issuer=JWT_ISSUER,
-            options={
-                "require": ["exp", "iat", "iss", "aud", "sub"],
-                "verify_exp": False,
-                "verify_nbf": False,
-                "verify_iat": False,
-            },
-        )
-        timestamp = time.time()
-        if payload["exp"] <= timestamp:
-            raise Problem(401, "token_expired")
-        if payload.get("nbf", 0) > timestamp + 60:
-            raise jwt.ImmatureSignatureError("token not yet valid")
-        return uuid.UUID(payload["sub"]), uuid.UUID(payload["cid"]), int(payload["ver"])
-    except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as exc:
+        claims = decode_access_token(token, datetime.now(UTC))
+    except jwt.ExpiredSignatureError as exc:
+        raise Problem(401, "token_expired") from exc
+    except jwt.InvalidTokenError as exc:
         raise Problem(401, "invalid_token") from exc
+    return claims.user_id, claims.company_id, claims.token_version
 
 
 async def caller(conn: asyncpg.Connection, token: str | None) -> dict[str, Any]:
