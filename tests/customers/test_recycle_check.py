@@ -96,3 +96,28 @@ async def test_a_customer_followed_up_after_its_check_time_is_rescheduled_warned
         rep = await company.relogin(rep_id)
         inbox = (await http.get("/v1/notifications", headers=rep)).json()["items"]
         assert [n["kind"] for n in inbox] == ["customer_recycled", "recycle_warning"]
+
+
+async def test_every_clock_write_sets_the_check_time_by_the_same_rule():
+    """Python (create), `clock.check_expression` (deal, transfer) and the job's RESCHEDULE
+    write the same moment: the pool's warning days before recycle_at."""
+    async with client() as http:
+        company = await signup(http)
+        rep_id, rep = await company.user("rep")
+        other_id, _ = await company.user("rep")
+        customer = await create_customer(http, rep, "Acme")
+        recycle_at, check_at, _ = await _state(customer["id"])
+        assert check_at == recycle_at - timedelta(days=3)  # created (Python rule)
+        clock.advance(timedelta(days=5))
+        rep = await company.relogin(rep_id)
+        deal = await http.post(f"/v1/customers/{customer['id']}/deals", json={}, headers=rep)
+        assert deal.status_code == 201, deal.text
+        recycle_at, check_at, _ = await _state(customer["id"])
+        assert check_at == recycle_at - timedelta(days=3)  # a deal (SQL rule)
+        admin = await company.relogin_admin()
+        moved = await http.post(
+            f"/v1/customers/{customer['id']}/transfer", json={"to_user_id": other_id}, headers=admin
+        )
+        assert moved.status_code == 200, moved.text
+        recycle_at, check_at, owner = await _state(customer["id"])
+        assert owner == other_id and check_at == recycle_at - timedelta(days=3)  # a transfer
