@@ -38,6 +38,7 @@ run: seed
 	$(SERVICES) && exec bash scripts/run.sh
 
 test: install
+	bash scripts/browser.sh
 	$(SERVICES) && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install

@@ -25,6 +25,7 @@ from app.fieldwork.plans.router import router as plans_router
 from app.notifications.devices.router import router as devices_router
 from app.notifications.inbox.router import router as notifications_router
 from app.notifications.webhooks.router import router as webhooks_router
+from app.ops.docs import install_docs
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
 from app.reports.router import router as reports_router
@@ -55,7 +56,10 @@ def create_app() -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # self-hosted pages: app/ops/docs.py
+        redoc_url=None,
     )
+    install_docs(app)
     install_error_handlers(app)
     app.add_middleware(IdempotencyMiddleware, token_scope=token_scope)
     app.add_middleware(RequestContextMiddleware)
