@@ -152,10 +152,10 @@ async def recreate_database(url: str) -> None:
         await conn.close()
 
 
-def migrate(url: str) -> None:
+def migrate(url: str, revision: str = "head") -> None:
     env = {**os.environ, "DATABASE_URL": plain_url(url), "OUTFIELD_ENV": "development"}
     subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env=env, check=True
+        [sys.executable, "-m", "alembic", "upgrade", revision], cwd=REPO, env=env, check=True
     )
 
 
@@ -600,8 +600,8 @@ async def run(args: argparse.Namespace) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     log(f"re-creating database {_split_url(args.database_url)[1]}")
     await recreate_database(args.database_url)
-    log("running alembic upgrade head")
-    migrate(args.database_url)
+    log(f"running alembic upgrade {args.revision}")
+    migrate(args.database_url, args.revision)
     log("migrations applied")
     org = await create_org(args.database_url, args, rng, now)
     await load_customers(args.database_url, args, rng, org, now)
@@ -622,6 +622,9 @@ def main() -> int:
     parser.add_argument("--password", default=DEFAULT_PASSWORD)
     parser.add_argument("--seed", type=int, default=20261123)
     parser.add_argument("--chunk", type=int, default=50_000, help="rows per COPY")
+    parser.add_argument(
+        "--revision", default="head", help="migrate to this revision (a before/after base)"
+    )
     args = parser.parse_args()
     if args.reps < 1:
         raise SystemExit("--reps must be at least 1")

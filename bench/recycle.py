@@ -199,7 +199,7 @@ NOTES_CTE = """, notes AS (
     JOIN users u ON u.id = m.owner_id AND u.is_active
     JOIN companies co ON co.id = u.company_id
     LEFT JOIN notification_preferences p ON p.user_id = u.id
-    ON CONFLICT (user_id, dedupe_key) DO NOTHING
+    ON CONFLICT (user_id, dedupe_key, company_id) DO NOTHING
 )
 """
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.tenancy import tenant_fk, tenant_key
 from app.customers.schemas import RecycleReason, Status, Tier
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
 
@@ -91,6 +92,11 @@ class Customer(Base):
         ),
         Index("ix_customers_location", "location", postgresql_using="gist"),
         Index("ix_customers_custom_fields", "custom_fields", postgresql_using="gin"),
+        tenant_key("customers"),
+        tenant_fk("customers", "owner_id", "users"),
+        tenant_fk("customers", "pool_id", "pools"),
+        tenant_fk("customers", "previous_owner_id", "users"),
+        tenant_fk("customers", "created_by", "users"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -121,9 +127,9 @@ class Customer(Base):
     status: Mapped[Status] = mapped_column(String(16), server_default="prospect")
     tags: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default=text("'{}'"))
     custom_fields: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
-    owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    owner_id: Mapped[uuid.UUID | None]
     # The pool whose rules govern the customer (and that it sits in while unowned).
-    pool_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("pools.id"))
+    pool_id: Mapped[uuid.UUID]
     claimed_at: Mapped[datetime | None]
     last_followup_at: Mapped[datetime | None]
     next_followup_at: Mapped[datetime | None]
@@ -139,8 +145,8 @@ class Customer(Base):
     pooled_at: Mapped[datetime | None]
     pool_reason: Mapped[str | None] = mapped_column(String(500))
     pool_entry_kind: Mapped[str | None] = mapped_column(String(16))
-    previous_owner_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    previous_owner_id: Mapped[uuid.UUID | None]
+    created_by: Mapped[uuid.UUID | None]
     create_request_hash: Mapped[str | None] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
@@ -150,11 +156,15 @@ class Customer(Base):
 
 class Contact(Base):
     __tablename__ = "customer_contacts"
-    __table_args__ = (Index("ix_customer_contacts_customer", "customer_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_customer_contacts_customer", "customer_id", "created_at", "id"),
+        tenant_key("customer_contacts"),
+        tenant_fk("customer_contacts", "customer_id", "customers", ondelete="CASCADE"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID]
     name: Mapped[str] = mapped_column(String(200))
     title: Mapped[str | None] = mapped_column(String(200))
     phones: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default=text("'{}'"))
@@ -169,16 +179,25 @@ class Contact(Base):
 
 class Collaborator(Base):
     __tablename__ = "customer_collaborators"
-    __table_args__ = (Index("ix_customer_collaborators_user", "user_id", "customer_id"),)
-
-    customer_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        Index("ix_customer_collaborators_user", "user_id", "customer_id"),
+        tenant_fk("customer_collaborators", "customer_id", "customers", ondelete="CASCADE"),
+        tenant_fk("customer_collaborators", "user_id", "users"),
+        tenant_fk("customer_collaborators", "added_by", "users"),
     )
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"), primary_key=True)
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
     role: Mapped[str] = mapped_column(String(50))
-    added_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    added_by: Mapped[uuid.UUID | None]
     created_at: Mapped[datetime] = created_at_column()
+
+    # The key ends in company_id (the tenancy rule); the columns before it already name the
+    # row, so they stay the identity the ORM gets and updates by.
+    __mapper_args__ = {"primary_key": [customer_id, user_id]}
 
 
 class OwnershipEvent(Base):
@@ -193,16 +212,22 @@ class OwnershipEvent(Base):
         Index("ix_ownership_events_customer", "customer_id", "created_at", "id"),
         Index("ix_ownership_events_claims", "company_id", "to_user_id", "kind", "created_at"),
         Index("ix_ownership_events_losses", "customer_id", "from_user_id", "created_at"),
+        tenant_key("ownership_events"),
+        tenant_fk("ownership_events", "customer_id", "customers", ondelete="CASCADE"),
+        tenant_fk("ownership_events", "from_user_id", "users"),
+        tenant_fk("ownership_events", "to_user_id", "users"),
+        tenant_fk("ownership_events", "actor_id", "users"),
+        tenant_fk("ownership_events", "pool_id", "pools"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID]
     kind: Mapped[str] = mapped_column(String(16))
-    from_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    to_user_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    actor_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    pool_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("pools.id"))
+    from_user_id: Mapped[uuid.UUID | None]
+    to_user_id: Mapped[uuid.UUID | None]
+    actor_id: Mapped[uuid.UUID | None]
+    pool_id: Mapped[uuid.UUID | None]
     reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = created_at_column()
 
@@ -211,12 +236,17 @@ class Deal(Base):
     """A closed deal on a customer: moves the no-deal clock."""
 
     __tablename__ = "customer_deals"
-    __table_args__ = (Index("ix_customer_deals_customer", "customer_id", "created_at", "id"),)
+    __table_args__ = (
+        Index("ix_customer_deals_customer", "customer_id", "created_at", "id"),
+        tenant_key("customer_deals"),
+        tenant_fk("customer_deals", "customer_id", "customers", ondelete="CASCADE"),
+        tenant_fk("customer_deals", "user_id", "users"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    customer_id: Mapped[uuid.UUID]
+    user_id: Mapped[uuid.UUID]
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     note: Mapped[str | None] = mapped_column(Text)
     closed_at: Mapped[datetime]
@@ -238,6 +268,7 @@ class Pool(Base):
             "no_followup_days IS NULL OR no_followup_days > 0", name="no_followup_days"
         ),
         CheckConstraint("no_deal_days IS NULL OR no_deal_days > 0", name="no_deal_days"),
+        tenant_key("pools"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

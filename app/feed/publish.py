@@ -35,7 +35,7 @@ def excerpt(text: str | None) -> str:
 # Built once (on every record's path); the values come as parameters.
 _INSERT_ITEM = (
     insert(table_of(FeedItem))
-    .on_conflict_do_nothing(index_elements=["subject_type", "subject_id"])
+    .on_conflict_do_nothing(index_elements=["subject_type", "subject_id", "company_id"])
     .returning(table_of(FeedItem).c.id)
 )
 
@@ -81,7 +81,7 @@ SELECT gen_random_uuid(), i.company_id, :kind, :subject_type, i.subject_id, i.cu
 FROM unnest(CAST(:company_ids AS uuid[]), CAST(:subject_ids AS uuid[]),
             CAST(:customer_ids AS uuid[]), CAST(:summaries AS text[]))
      AS i(company_id, subject_id, customer_id, summary)
-ON CONFLICT (subject_type, subject_id) DO NOTHING
+ON CONFLICT (subject_type, subject_id, company_id) DO NOTHING
 """)
 
 

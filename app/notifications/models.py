@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, 
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.tenancy import tenant_fk, tenant_key
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
 
 
@@ -16,7 +17,7 @@ class Notification(Base):
 
     __tablename__ = "notifications"
     __table_args__ = (
-        Index("uq_notifications_user_dedupe", "user_id", "dedupe_key", unique=True),
+        Index("uq_notifications_user_dedupe", "user_id", "dedupe_key", "company_id", unique=True),
         Index("ix_notifications_user_created", "user_id", "created_at", "id"),
         Index(
             "ix_notifications_unread",
@@ -34,11 +35,13 @@ class Notification(Base):
             "push_after",
             postgresql_where=text("push_state = 'sending'"),
         ),
+        tenant_key("notifications"),
+        tenant_fk("notifications", "user_id", "users", ondelete="CASCADE"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID]
     kind: Mapped[str] = mapped_column(String(40))
     title: Mapped[str] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -62,15 +65,22 @@ class Notification(Base):
 
 class NotificationPreference(Base):
     __tablename__ = "notification_preferences"
-
-    user_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        tenant_fk("notification_preferences", "user_id", "users", ondelete="CASCADE"),
     )
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+
+    user_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
     muted_kinds: Mapped[list[str]] = mapped_column(ARRAY(String(40)), server_default=text("'{}'"))
     quiet_start: Mapped[time | None]
     quiet_end: Mapped[time | None]
     updated_at: Mapped[datetime] = updated_at_column()
+
+    # The key ends in company_id (the tenancy rule); the columns before it already name the
+    # row, so they stay the identity the ORM gets and updates by.
+    __mapper_args__ = {"primary_key": [user_id]}
 
 
 class Device(Base):
@@ -81,11 +91,13 @@ class Device(Base):
         CheckConstraint("platform IN ('fcm', 'apns', 'webpush')", name="platform"),
         Index("uq_devices_platform_token", "platform", "token", unique=True),
         Index("ix_devices_user", "user_id"),
+        tenant_key("devices"),
+        tenant_fk("devices", "user_id", "users", ondelete="CASCADE"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    user_id: Mapped[uuid.UUID]
     platform: Mapped[str] = mapped_column(String(8))
     token: Mapped[str] = mapped_column(String(2000))  # FCM/APNs token, or the Web Push endpoint
     keys: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'::jsonb"))
@@ -98,13 +110,18 @@ class Device(Base):
 
 class PushAttempt(Base):
     __tablename__ = "push_attempts"
-    __table_args__ = (Index("ix_push_attempts_notification", "notification_id"),)
+    __table_args__ = (
+        Index("ix_push_attempts_notification", "notification_id"),
+        tenant_key("push_attempts"),
+        tenant_fk("push_attempts", "notification_id", "notifications", ondelete="CASCADE"),
+        tenant_fk("push_attempts", "device_id", "devices", ondelete="CASCADE"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
-    notification_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("notifications.id", ondelete="CASCADE")
-    )
-    device_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("devices.id", ondelete="CASCADE"))
+    # Copied from the notification (0009), so the attempt is keyed by its company like the rest.
+    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    notification_id: Mapped[uuid.UUID]
+    device_id: Mapped[uuid.UUID]
     attempt: Mapped[int] = mapped_column(Integer)
     status_code: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))  # sent | retry | invalid_token | failed
@@ -114,7 +131,11 @@ class PushAttempt(Base):
 
 class Webhook(Base):
     __tablename__ = "webhooks"
-    __table_args__ = (Index("ix_webhooks_company", "company_id"),)
+    __table_args__ = (
+        Index("ix_webhooks_company", "company_id"),
+        tenant_key("webhooks"),
+        tenant_fk("webhooks", "created_by", "users"),
+    )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
@@ -123,7 +144,7 @@ class Webhook(Base):
     secret: Mapped[str] = mapped_column(String(200))
     description: Mapped[str | None] = mapped_column(String(500))
     active: Mapped[bool] = mapped_column(server_default=text("true"))
-    created_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
@@ -135,18 +156,20 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        Index("uq_webhook_deliveries_event", "webhook_id", "event_id", unique=True),
+        Index("uq_webhook_deliveries_event", "webhook_id", "event_id", "company_id", unique=True),
         Index("ix_webhook_deliveries_webhook_created", "webhook_id", "created_at", "id"),
         Index(
             "ix_webhook_deliveries_due",
             "next_attempt_at",
             postgresql_where=text("status = 'pending'"),
         ),
+        tenant_key("webhook_deliveries"),
+        tenant_fk("webhook_deliveries", "webhook_id", "webhooks", ondelete="CASCADE"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    webhook_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("webhooks.id", ondelete="CASCADE"))
+    webhook_id: Mapped[uuid.UUID]
     event_id: Mapped[uuid.UUID]
     event_type: Mapped[str] = mapped_column(String(64))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)

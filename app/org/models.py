@@ -8,6 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.tenancy import tenant_fk, tenant_key
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
 
 ROLES = ("rep", "manager", "admin")
@@ -36,11 +37,13 @@ class Department(Base):
             "path",
             postgresql_ops={"path": "text_pattern_ops"},
         ),
+        tenant_key("departments"),
+        tenant_fk("departments", "parent_id", "departments"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    parent_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("departments.id"))
+    parent_id: Mapped[uuid.UUID | None]
     name: Mapped[str] = mapped_column(String(200))
     path: Mapped[str] = mapped_column(String(4000))
     deactivated_at: Mapped[datetime | None]
@@ -54,11 +57,13 @@ class User(Base):
     __table_args__ = (
         CheckConstraint("role IN ('rep', 'manager', 'admin')", name="role"),
         Index("ix_users_company_department", "company_id", "department_id"),
+        tenant_key("users"),
+        tenant_fk("users", "department_id", "departments"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    department_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("departments.id"))
+    department_id: Mapped[uuid.UUID | None]
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[str] = mapped_column(String(16))

@@ -186,6 +186,7 @@ class PushChannel(delivery.Channel[Claimed, PushResult]):
                 [
                     {
                         "id": uuid.uuid4(),
+                        "company_id": item.company_id,
                         "notification_id": item.id,
                         "device_id": target.device_id,
                         "attempt": item.attempt,

@@ -87,18 +87,29 @@ async def register_device(
 ) -> tuple[Device, bool]:
     """Register a push token for the caller: (device, created); known tokens are reactivated."""
     keys = validated_keys(data)
-    prior_owner = await session.scalar(
-        select(Device.user_id).where(Device.platform == data.platform, Device.token == data.token)
-    )
+    prior = (
+        await session.execute(
+            select(Device.id, Device.user_id, Device.company_id, Device.device_name).where(
+                Device.platform == data.platform, Device.token == data.token
+            )
+        )
+    ).first()
+    prior_owner = prior.user_id if prior is not None else None
+    device_name = data.device_name
+    if prior is not None and prior.company_id != principal.company_id:
+        # A row never changes company (tenant keys, 0009; nor can a sharded row): the old
+        # company's device goes, with its push attempts, and comes back under the caller's.
+        await session.execute(delete(Device).where(Device.id == prior.id))
+        device_name = device_name or prior.device_name
     at = now()
     registration = insert(Device).values(
-        id=uuid.uuid4(),
+        id=prior.id if prior is not None else uuid.uuid4(),
         company_id=principal.company_id,
         user_id=principal.user_id,
         platform=data.platform,
         token=data.token,
         keys=keys,
-        device_name=data.device_name,
+        device_name=device_name,
         active=True,
         created_at=at,
         updated_at=at,

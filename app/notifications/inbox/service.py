@@ -119,7 +119,7 @@ _INSERT_MANY = text(
     + ", ".join(f"CAST(:{name} AS {kind}[])" for name, kind in _MANY_COLUMNS)
     + ") AS u("
     + ", ".join(name for name, _ in _MANY_COLUMNS)
-    + ")\nON CONFLICT (user_id, dedupe_key) DO NOTHING\nRETURNING id"
+    + ")\nON CONFLICT (user_id, dedupe_key, company_id) DO NOTHING\nRETURNING id"
 )
 
 
@@ -234,7 +234,7 @@ async def notify_like(
     push_again = existing.pushed_at.is_(None) | (existing.pushed_at < at - LIKE_PUSH_WINDOW)
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["user_id", "dedupe_key"],
+            index_elements=["user_id", "dedupe_key", "company_id"],
             set_={
                 "title": title,
                 "body": body,
@@ -350,7 +350,7 @@ async def put_preferences(
     )
     await session.execute(
         statement.on_conflict_do_update(
-            index_elements=["user_id"],
+            index_elements=["user_id", "company_id"],
             set_={
                 "muted_kinds": muted_kinds,
                 "quiet_start": quiet_start,
