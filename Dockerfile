@@ -5,7 +5,7 @@
 #       -e OUTFIELD_ENV=production -e OUTFIELD_SECRET_KEY=... outfield
 #
 # The same image runs every role; only the command differs (see compose.yaml):
-#   API        uvicorn app.main:app --host 0.0.0.0 --port 8000   (default CMD)
+#   API        uvicorn app.main:app --host 0.0.0.0 --port 8000 --no-proxy-headers   (default CMD)
 #   worker     arq workers.main.WorkerSettings
 #   migrations alembic upgrade head
 #
@@ -68,4 +68,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4)"]
 
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-proxy-headers"]

@@ -7,7 +7,7 @@ HOST="${OUTFIELD_HOST:-127.0.0.1}"
 PORT="${OUTFIELD_PORT:-8000}"
 BIN=.venv/bin
 
-"$BIN/uvicorn" app.main:app --host "$HOST" --port "$PORT" --no-access-log &
+"$BIN/uvicorn" app.main:app --host "$HOST" --port "$PORT" --no-access-log --no-proxy-headers &
 API_PID=$!
 "$BIN/arq" workers.main.WorkerSettings &
 WORKER_PID=$!

@@ -3,7 +3,7 @@
 Every 401 carries `WWW-Authenticate: Bearer`, the challenge OAuth2 clients expect.
 """
 
-from app.core.errors import ProblemError
+from app.core.errors import Loc, ProblemError, field_error
 
 
 def _bearer() -> dict[str, str]:
@@ -61,4 +61,25 @@ def login_rate_limited(retry_after: int = 1) -> ProblemError:
         "login_rate_limited",
         f"Too many sign-in attempts; try again in {retry_after} s.",
         headers={"Retry-After": str(retry_after)},
+    )
+
+
+def weak_password(
+    loc: Loc,
+    *,
+    score: int,
+    warning: str,
+    suggestions: list[str],
+    detail: str = "This password is too easy to guess; choose a longer, less common one.",
+) -> ProblemError:
+    """422: a new password (at `loc`) that zxcvbn scores too low; `feedback` says why."""
+    return field_error(
+        422,
+        "weak_password",
+        detail,
+        loc=loc,
+        msg=warning or "too easy to guess",
+        type_="weak_password",
+        score=score,
+        feedback={"warning": warning, "suggestions": suggestions},
     )

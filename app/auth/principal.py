@@ -11,11 +11,11 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth import errors
+from app.auth import denylist, errors
 from app.auth.tokens import decode_access_token
 from app.core.clock import now
 from app.core.errors import forbidden
-from app.db import SESSION
+from app.db import SESSION, AnyRow, session_factory
 from app.org.models import Department, User
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/v1/auth/token", auto_error=False)
@@ -61,20 +61,19 @@ _CALLER = (
 )
 
 
-async def current_principal(
-    request: Request,
-    token: str | None = Depends(oauth2_scheme),
-    session: AsyncSession = SESSION,  # the route's own session (the same dependency)
-) -> Principal:
-    """Dependency: a valid access token of an active user, or 401 problem+json."""
-    if not token:
-        raise errors.not_authenticated()
+async def verify_access_token(session: AsyncSession, token: str) -> AnyRow:
+    """The one check of an access token, for every request: signature, algorithm, expiry,
+    issuer and audience; not signed out (the deny-list, one Redis EXISTS); the user exists,
+    is active and has not revoked their tokens since (`token_version`, the caller lookup's
+    one query). Returns the caller row; raises the 401 problem otherwise."""
     try:
         claims = decode_access_token(token, now())
     except jwt.ExpiredSignatureError as exc:
         raise errors.token_expired() from exc
     except jwt.InvalidTokenError as exc:
         raise errors.invalid_token() from exc
+    if await denylist.is_denied(claims.jti):
+        raise errors.token_revoked()
     user = (
         await session.execute(_CALLER, {"user_id": claims.user_id, "company_id": claims.company_id})
     ).first()
@@ -84,6 +83,25 @@ async def current_principal(
         raise errors.user_deactivated()
     if user.token_version != claims.token_version:
         raise errors.token_revoked()
+    return user
+
+
+async def check_bearer(token: str) -> None:
+    """`verify_access_token` outside a route, in a session of its own: the idempotency
+    middleware runs it before it answers a repeated request from what it stored."""
+    async with session_factory()() as session:
+        await verify_access_token(session, token)
+
+
+async def current_principal(
+    request: Request,
+    token: str | None = Depends(oauth2_scheme),
+    session: AsyncSession = SESSION,  # the route's own session (the same dependency)
+) -> Principal:
+    """Dependency: a valid access token of an active user, or 401 problem+json."""
+    if not token:
+        raise errors.not_authenticated()
+    user = await verify_access_token(session, token)
     principal = Principal(
         user.id, user.company_id, user.role, user.department_id, user.path, user.locale
     )

@@ -14,6 +14,7 @@ router = APIRouter(tags=["auth"])
 
 @router.post(
     "/v1/auth/token",
+    operation_id="createToken",
     response_model=TokenPair,
     summary="Sign in (OAuth2 password flow)",
     responses=problem_responses(401, 422, 429),
@@ -25,13 +26,14 @@ async def token(
     session: Session,
 ) -> TokenPair:
     """`username` is the e-mail. Returns a short access token and a rotating refresh token."""
+    # The socket peer, or the client named by a trusted proxy (OUTFIELD_TRUSTED_PROXIES).
     client_ip = request.client.host if request.client else "unknown"
-    await service.check_login_rate(client_ip, form.username)
-    return await service.login(session, form.username, form.password)
+    return await service.sign_in(session, client_ip, form.username, form.password)
 
 
 @router.post(
     "/v1/auth/refresh",
+    operation_id="refreshToken",
     response_model=TokenPair,
     summary="Rotate a refresh token",
     responses=problem_responses(401, 422),
@@ -44,12 +46,14 @@ async def refresh(body: RefreshRequest, session: Session) -> TokenPair:
 
 @router.post(
     "/v1/auth/logout",
+    operation_id="revokeRefreshToken",
     status_code=204,
     summary="Sign out (revoke the refresh token's sign-in)",
     responses=problem_responses(422),
 )
 async def logout(body: RefreshRequest, session: Session) -> Response:
-    """Idempotent: an unknown or already revoked token also answers 204."""
+    """Idempotent: an unknown or already revoked token also answers 204. The access tokens
+    of the sign-in stop working at once too (`token_revoked`)."""
     await service.logout(session, body.refresh_token)
     return Response(status_code=204)
 

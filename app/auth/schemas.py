@@ -2,6 +2,9 @@
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core import limits
+from app.core.schemas import Body
+
 
 class TokenPair(BaseModel):
     """OAuth2 token response with a rotating refresh token."""
@@ -13,12 +16,12 @@ class TokenPair(BaseModel):
     refresh_expires_in: int
 
 
-class RefreshRequest(BaseModel):
+class RefreshRequest(Body):
     model_config = ConfigDict(extra="forbid")
     refresh_token: str = Field(min_length=10, max_length=200)
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(Body):
     model_config = ConfigDict(extra="forbid")
-    current_password: str = Field(max_length=200)
-    new_password: str = Field(min_length=8, max_length=200)
+    current_password: str = Field(max_length=limits.PASSWORD_MAX)
+    new_password: str = Field(min_length=8, max_length=limits.PASSWORD_MAX)

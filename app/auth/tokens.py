@@ -22,6 +22,9 @@ class AccessClaims:
     user_id: uuid.UUID
     company_id: uuid.UUID
     token_version: int
+    # The token's own id and expiry (Unix seconds): sign-out denies this one token until then.
+    jti: uuid.UUID
+    expires_at: int
 
 
 def encode_access_token(
@@ -59,7 +62,7 @@ def decode_access_token(token: str, at: datetime) -> AccessClaims:
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
         options={
-            "require": ["exp", "iat", "iss", "aud", "sub"],
+            "require": ["exp", "iat", "iss", "aud", "sub", "jti"],
             "verify_exp": False,
             "verify_nbf": False,
             "verify_iat": False,
@@ -72,7 +75,11 @@ def decode_access_token(token: str, at: datetime) -> AccessClaims:
         raise jwt.ImmatureSignatureError("token not yet valid")
     try:
         return AccessClaims(
-            uuid.UUID(payload["sub"]), uuid.UUID(payload["cid"]), int(payload["ver"])
+            uuid.UUID(payload["sub"]),
+            uuid.UUID(payload["cid"]),
+            int(payload["ver"]),
+            uuid.UUID(payload["jti"]),
+            int(payload["exp"]),
         )
     except (KeyError, ValueError, TypeError) as exc:
         raise jwt.InvalidTokenError("malformed claims") from exc
@@ -102,8 +109,10 @@ def parse_refresh_token(token: str) -> uuid.UUID | None:
 
 
 def token_scope(token: str) -> str | None:
-    """'company:user' of a valid access token, None for any invalid one (the idempotency
-    middleware keys stored responses by it; the route itself answers the 401)."""
+    """'company:user' of a well-signed, unexpired access token, None for any other (the
+    idempotency middleware keys stored responses by it; the route itself answers the 401).
+    Signature and expiry only: before answering from a stored response the middleware runs
+    the full check of `app.auth.principal.check_bearer`."""
     try:
         claims = decode_access_token(token, now())
     except Exception:  # noqa: BLE001 - any invalid token

@@ -4,7 +4,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import hash_password_async
+from app.auth.passwords import check_password_policy_async, hash_password_async
 from app.config import get_settings
 from app.org import errors
 from app.org.models import Company, Department, User
@@ -18,6 +18,11 @@ async def signup(
     """A new company with its root department and first admin."""
     if not get_settings().signup_enabled:
         raise errors.signup_disabled()
+    await check_password_policy_async(
+        data.password,
+        loc=("body", "password"),
+        user_inputs=(data.email, data.admin_name, data.company_name),
+    )
     company = Company(id=uuid.uuid4(), name=data.company_name, time_zone=data.time_zone)
     root = Department(
         id=uuid.uuid4(), company_id=company.id, parent_id=None, name=data.company_name
