@@ -101,10 +101,10 @@ async def update_contact(
     data: ContactUpdate,
     if_match: str | None,
 ) -> Contact:
-    """Edit a contact (If-Match optional)."""
+    """Edit a contact (If-Match required)."""
     await _editable(session, principal, customer_id)
     contact = await _contact(session, customer_id, contact_id)
-    check_if_match(if_match, contact.version, required=False)
+    check_if_match(if_match, contact.version)
     fields = data.model_fields_set
     if "is_primary" in fields and data.is_primary:
         await _clear_primary(session, customer_id)

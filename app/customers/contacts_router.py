@@ -2,8 +2,9 @@
 
 import uuid
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.customers import collaborators, contacts
@@ -56,6 +57,7 @@ async def create_contact(
     contact, created = await contacts.create_contact(session, principal, customer_id, body)
     if not created:
         response.status_code = 200
+    response.headers["ETag"] = etag_for(contact.version)
     return ContactOut.model_validate(contact)
 
 
@@ -70,14 +72,16 @@ async def update_contact(
     customer_id: uuid.UUID,
     contact_id: uuid.UUID,
     body: ContactUpdate,
-    if_match: str | None = Header(None),
+    response: Response,
+    if_match: IfMatch = None,
     principal: Caller,
     session: Session,
 ) -> ContactOut:
-    """`If-Match` optional (412 when stale)."""
+    """`If-Match` required (428 without, 412 when stale)."""
     contact = await contacts.update_contact(
         session, principal, customer_id, contact_id, body, if_match
     )
+    response.headers["ETag"] = etag_for(contact.version)
     return ContactOut.model_validate(contact)
 
 

@@ -1,6 +1,7 @@
 """The one door for deals: every deal (recorded by hand today; a won opportunity or an active
-contract later) goes through `close_deal`, which restarts the customer's no-deal clock and
-tells the people concerned, in the caller's transaction."""
+contract later) goes through `close_deal`, which marks the customer won (the only way it
+becomes won), restarts its no-deal clock and tells the people concerned, in the caller's
+transaction."""
 
 import uuid
 from datetime import datetime
@@ -55,9 +56,10 @@ async def close_deal(
     note: str | None,
     at: datetime,
 ) -> Deal:
-    """Record a deal on a customer the caller may edit: the deal row, the no-deal clock
-    (through `refresh_recycle_clock`), `deal_won` to the owner's managers and the
-    collaborators, and a `customer.deal_recorded` webhook event (caller commits)."""
+    """Record a deal on a customer the caller may edit: the deal row, the customer's status
+    `won` (no other door sets it), the no-deal clock (through `refresh_recycle_clock`, which
+    also bumps the version), `deal_won` to the owner's managers and the collaborators, and a
+    `customer.deal_recorded` webhook event (caller commits)."""
     deal = Deal(
         id=deal_id,
         company_id=customer.company_id,
@@ -69,6 +71,7 @@ async def close_deal(
         created_at=at,
     )
     session.add(deal)
+    customer.status = "won"
     await session.flush()
     await refresh_recycle_clock(session, customer.id, deal_at=at)
     audience = (

@@ -118,3 +118,14 @@ def holding_cap_reached(cap: int, held: int) -> ProblemError:
         holding_cap=cap,
         held=held,
     )
+
+
+def status_needs_deal(status: str = "won") -> ProblemError:
+    """422: setting `won` or `lost` by hand; those statuses change only through a deal."""
+    return field_error(
+        422,
+        "status_needs_deal",
+        f"A customer becomes {status} only through a deal (POST /v1/customers/{{id}}/deals).",
+        loc=("body", "status"),
+        msg="set by deals only",
+    )

@@ -30,6 +30,10 @@ from app.customers.schemas import (
 )
 from app.db import AnyRow, savepoint, table_of
 
+# Statuses only a deal sets (`deals.close_deal`): a won customer may be exempt from
+# recycling, so a rep could otherwise keep a customer out of the pool by saying so.
+DEAL_STATUSES = frozenset({"won", "lost"})
+
 
 def _request_hash(data: CustomerCreate) -> str:
     payload = data.model_dump(mode="json", exclude={"id"})
@@ -151,6 +155,8 @@ async def create_customer(
 ) -> tuple[Customer, bool]:
     """A new customer owned by the caller (or in its pool); returns (customer, created)."""
     request_hash = _request_hash(data)
+    if data.status in DEAL_STATUSES:
+        raise errors.status_needs_deal(data.status)
     if data.id is not None:
         existing = await session.get(Customer, data.id)
         if existing is not None:
@@ -188,7 +194,7 @@ async def create_customer(
         owner_id=owner_id,
         pool_id=pool.id,
         claimed_at=at if owner_id else None,
-        last_deal_at=at if data.status == "won" else None,
+        last_deal_at=None,
         pooled_at=None if owner_id else at,
         pool_entry_kind=None if owner_id else "created",
         created_by=principal.user_id,
@@ -319,8 +325,6 @@ async def _apply_update(
     if "location" in fields:
         _apply_location(customer, data)
     if "status" in fields and data.status is not None and data.status != customer.status:
-        if data.status == "won":
-            customer.last_deal_at = now()  # winning is a deal: the no-deal clock restarts
         customer.status = data.status
     if {"region", "industry"} & fields and customer.owner_id is not None:
         customer.pool_id = (
@@ -341,8 +345,10 @@ async def update_customer(
     if not access.can_edit:
         raise forbid("Only the owner, collaborators and their managers may edit this customer.")
     customer = access.customer
-    check_if_match(if_match, customer.version, required=True)
+    check_if_match(if_match, customer.version)
     fields = data.model_fields_set
+    if "status" in fields and data.status in DEAL_STATUSES and data.status != customer.status:
+        raise errors.status_needs_deal(data.status)
     name = data.name if "name" in fields and data.name else customer.name
     phone = data.phone if "phone" in fields else customer.phone
     if {"name", "phone"} & fields:

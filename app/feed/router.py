@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.deps import Caller, Paging, Session
@@ -64,6 +65,7 @@ def item_out(item: FeedItem, liked: bool, comments: list[Any]) -> FeedItemOut:
 
 @router.get(
     "/v1/feed",
+    operation_id="listFeedItems",
     response_model=Page[FeedItemOut],
     summary="The activity feed",
     responses=problem_responses(401, 422),
@@ -92,6 +94,7 @@ async def feed(
 
 @router.put(
     "/v1/feed/{item_id}/like",
+    operation_id="likeFeedItem",
     response_model=LikeOut,
     summary="Like",
     responses=problem_responses(401, 404, 422),
@@ -108,6 +111,7 @@ async def like(
 
 @router.delete(
     "/v1/feed/{item_id}/like",
+    operation_id="unlikeFeedItem",
     response_model=LikeOut,
     summary="Unlike",
     responses=problem_responses(401, 404, 422),
@@ -124,6 +128,7 @@ async def unlike(
 
 @router.get(
     "/v1/feed/{item_id}/comments",
+    operation_id="listComments",
     response_model=Page[CommentOut],
     summary="Comments of an item",
     responses=problem_responses(401, 404, 422),
@@ -143,6 +148,7 @@ async def comments(
 
 @router.post(
     "/v1/feed/{item_id}/comments",
+    operation_id="createComment",
     status_code=201,
     response_model=CommentOut,
     summary="Comment or reply",
@@ -162,24 +168,32 @@ async def comment(
     created, is_new = await service.create_comment(session, principal, item_id, body)
     if not is_new:
         response.status_code = 200
+    response.headers["ETag"] = etag_for(created.version)
     return comment_out(created, await service.user_name(session, created.author_id))
 
 
 @router.patch(
     "/v1/feed/{item_id}/comments/{comment_id}",
+    operation_id="updateComment",
     response_model=CommentOut,
     summary="Edit a comment",
     responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def edit_comment(
+    *,
     item_id: uuid.UUID,
     comment_id: uuid.UUID,
     body: CommentUpdate,
+    response: Response,
+    if_match: IfMatch = None,
     principal: Caller,
     session: Session,
 ) -> CommentOut:
-    """The author only."""
-    updated = await service.update_comment(session, principal, item_id, comment_id, body.body)
+    """The author only; `If-Match` required (428 without, 412 when stale)."""
+    updated = await service.update_comment(
+        session, principal, item_id, comment_id, body.body, if_match
+    )
+    response.headers["ETag"] = etag_for(updated.version)
     return comment_out(updated, await service.user_name(session, updated.author_id))
 
 

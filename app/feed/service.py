@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
+from app.core.concurrency import check_if_match
 from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.feed import errors, publish
@@ -300,8 +301,16 @@ async def list_comments(
 
 
 async def _own_comment(
-    session: AsyncSession, principal: Principal, item_id: uuid.UUID, comment_id: uuid.UUID
+    session: AsyncSession,
+    principal: Principal,
+    item_id: uuid.UUID,
+    comment_id: uuid.UUID,
+    if_match: str | None = None,
+    *,
+    edit: bool = False,
 ) -> FeedComment:
+    """The caller's own comment: 404, 403, then (an edit) the If-Match precondition — 428 or
+    412 before the state of the record, like every PATCH — then 409 when it is deleted."""
     await visible_item(session, principal, item_id)
     comment = await session.scalar(
         select(FeedComment).where(FeedComment.id == comment_id, FeedComment.item_id == item_id)
@@ -310,6 +319,8 @@ async def _own_comment(
         raise not_found("comment")
     if comment.author_id != principal.user_id:
         raise forbidden("Only the author may change a comment.")
+    if edit:
+        check_if_match(if_match, comment.version)
     if comment.deleted_at is not None:
         raise errors.comment_deleted()
     return comment
@@ -321,9 +332,10 @@ async def update_comment(
     item_id: uuid.UUID,
     comment_id: uuid.UUID,
     body: str,
+    if_match: str | None,
 ) -> FeedComment:
-    """The author edits the text."""
-    comment = await _own_comment(session, principal, item_id, comment_id)
+    """The author edits the text (If-Match required)."""
+    comment = await _own_comment(session, principal, item_id, comment_id, if_match, edit=True)
     comment.body = body
     comment.version += 1
     comment.updated_at = now()

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.tenancy import tenant_fk, tenant_key
 from app.db import Base, created_at_column, updated_at_column, uuid_pk
 from app.fieldwork.files.schemas import FileKind
 from app.fieldwork.followups.schemas import FollowupKind
@@ -30,17 +31,23 @@ POINT_FROM_COLUMNS = "(ST_SetSRID(ST_MakePoint(longitude, latitude), 4326))::geo
 
 
 class StoredFile(Base):
-    """An uploaded photo or voice note; identical bytes are stored once per company."""
+    """An uploaded photo or voice note of one uploader; identical bytes are stored once per
+    company (`storage_key`), each uploader having a record of their own."""
 
     __tablename__ = "files"
     __table_args__ = (
-        Index("uq_files_company_sha256", "company_id", "sha256", unique=True),
+        # One record per uploader of some bytes (the bytes themselves are stored once).
+        Index(
+            "uq_files_company_sha256_uploader", "company_id", "sha256", "uploaded_by", unique=True
+        ),
         CheckConstraint("kind IN ('photo', 'voice')", name="kind"),
+        tenant_key("files"),
+        tenant_fk("files", "uploaded_by", "users"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    uploaded_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    uploaded_by: Mapped[uuid.UUID]
     kind: Mapped[FileKind] = mapped_column(String(8))
     content_type: Mapped[str] = mapped_column(String(100))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -58,15 +65,22 @@ class Attachment(Base):
     """A file attached to a record (check-in, follow-up, work log)."""
 
     __tablename__ = "attachments"
-    __table_args__ = (Index("ix_attachments_record", "record_type", "record_id"),)
-
-    file_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("files.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        Index("ix_attachments_record", "record_type", "record_id"),
+        tenant_fk("attachments", "file_id", "files", ondelete="CASCADE"),
     )
+
+    file_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     record_type: Mapped[str] = mapped_column(String(16), primary_key=True)
     record_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
     position: Mapped[int] = mapped_column(Integer, server_default="0")
+
+    # The key ends in company_id (the tenancy rule); the columns before it already name the
+    # row, so they stay the identity the ORM gets and updates by.
+    __mapper_args__ = {"primary_key": [file_id, record_type, record_id]}
 
 
 class Checkin(Base):
@@ -85,12 +99,15 @@ class Checkin(Base):
             "created_at",
             postgresql_where=text("jsonb_array_length(flags) > 0"),
         ),
+        tenant_key("checkins"),
+        tenant_fk("checkins", "user_id", "users"),
+        tenant_fk("checkins", "customer_id", "customers"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    user_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID]
     latitude: Mapped[float] = mapped_column(Float)
     longitude: Mapped[float] = mapped_column(Float)
     location: Mapped[Any] = mapped_column(
@@ -126,16 +143,20 @@ class Followup(Base):
         Index("ix_followups_company_created", "company_id", "created_at", "id"),
         Index("ix_followups_customer_created", "customer_id", "created_at", "id"),
         Index("ix_followups_user_created", "user_id", "created_at"),
+        tenant_key("followups"),
+        tenant_fk("followups", "user_id", "users"),
+        tenant_fk("followups", "customer_id", "customers"),
+        tenant_fk("followups", "checkin_id", "checkins"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    user_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID]
     kind: Mapped[FollowupKind] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     next_followup_at: Mapped[datetime | None]
-    checkin_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("checkins.id"))
+    checkin_id: Mapped[uuid.UUID | None]
     request_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
@@ -154,15 +175,18 @@ class WorkLog(Base):
             "user_id",
             "period",
             "period_start",
+            "company_id",
             unique=True,
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_work_logs_company_created", "company_id", "created_at", "id"),
+        tenant_key("work_logs"),
+        tenant_fk("work_logs", "user_id", "users"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[uuid.UUID]
     period: Mapped[Period] = mapped_column(String(8))
     period_start: Mapped[date]
     # Defined before `text`, whose name shadows sqlalchemy.text inside this class body.
@@ -177,13 +201,21 @@ class WorkLog(Base):
 
 class WorkLogCustomer(Base):
     __tablename__ = "work_log_customers"
-    __table_args__ = (Index("ix_work_log_customers_customer", "customer_id"),)
-
-    log_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("work_logs.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        Index("ix_work_log_customers_customer", "customer_id"),
+        tenant_fk("work_log_customers", "log_id", "work_logs", ondelete="CASCADE"),
+        tenant_fk("work_log_customers", "customer_id", "customers"),
     )
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"), primary_key=True)
-    company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+
+    log_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    company_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    # The key ends in company_id (the tenancy rule); the columns before it already name the
+    # row, so they stay the identity the ORM gets and updates by.
+    __mapper_args__ = {"primary_key": [log_id, customer_id]}
 
 
 class VisitPlan(Base):
@@ -193,17 +225,21 @@ class VisitPlan(Base):
     __table_args__ = (
         Index("ix_visit_plans_user_date", "user_id", "plan_date", "sequence"),
         Index("ix_visit_plans_company_created", "company_id", "created_at", "id"),
+        tenant_key("visit_plans"),
+        tenant_fk("visit_plans", "user_id", "users"),
+        tenant_fk("visit_plans", "customer_id", "customers"),
+        tenant_fk("visit_plans", "created_by", "users"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
-    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
-    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customers.id"))
+    user_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID]
     plan_date: Mapped[date]
     planned_time: Mapped[time | None]
     sequence: Mapped[int] = mapped_column(Integer, server_default="0")
     purpose: Mapped[str | None] = mapped_column(String(200))
-    created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
+    created_by: Mapped[uuid.UUID]
     request_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = created_at_column()

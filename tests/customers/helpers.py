@@ -13,7 +13,8 @@ async def create_customer(http: httpx.AsyncClient, headers: dict, name: str, **f
 
 async def set_rules(http: httpx.AsyncClient, admin: dict, **rules) -> dict:
     body = {"holding_cap": 20, "won_exempt": True, "department_caps": []} | rules
-    response = await http.put("/v1/pool-rules", json=body, headers=admin)
+    etag = (await http.get("/v1/pool-rules", headers=admin)).headers["etag"]
+    response = await http.put("/v1/pool-rules", json=body, headers=admin | {"If-Match": etag})
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -21,3 +22,10 @@ async def set_rules(http: httpx.AsyncClient, admin: dict, **rules) -> dict:
 async def default_pool(http: httpx.AsyncClient, headers: dict) -> dict:
     pools = (await http.get("/v1/pools", headers=headers)).json()
     return next(p for p in pools if p["is_default"])
+
+
+async def win_customer(http: httpx.AsyncClient, headers: dict, customer_id: str) -> dict:
+    """Record a deal on the customer: the one way it becomes `won`."""
+    response = await http.post(f"/v1/customers/{customer_id}/deals", json={}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()

@@ -180,16 +180,49 @@ async def test_winning_a_customer_exempts_it_and_a_deal_restarts_the_deal_clock(
         await company.relogin_admin()
         deal = await http.post(f"{url}/deals", json={"amount": "1000.00"}, headers=company.admin)
         assert deal.status_code == 201
-        after = (await http.get(url, headers=company.admin)).json()
-        assert after["last_deal_at"] is not None
-        etag = (await http.get(url, headers=company.admin)).headers["etag"]
-        won = await http.patch(
-            url, json={"status": "won"}, headers=company.admin | {"If-Match": etag}
-        )
-        assert won.json()["recycle_at"] is None and won.json()["recycle_reason"] is None
+        won = (await http.get(url, headers=company.admin)).json()
+        assert won["status"] == "won" and won["last_deal_at"] is not None
+        assert won["recycle_at"] is None and won["recycle_reason"] is None
         await set_rules(http, company.admin, won_exempt=False)
         not_exempt = (await http.get(url, headers=company.admin)).json()
         assert not_exempt["recycle_at"] is not None
+
+
+async def test_won_and_lost_are_set_by_deals_only_the_other_statuses_by_hand():
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        for status in ("won", "lost"):
+            created = await http.post(
+                "/v1/customers", json={"name": f"Co {status}", "status": status}, headers=rep
+            )
+            assert created.status_code == 422, created.text
+            assert created.json()["code"] == "status_needs_deal"
+            assert created.json()["errors"][0]["loc"] == ["body", "status"]
+        customer = await create_customer(http, rep, "Acme")
+        url = f"/v1/customers/{customer['id']}"
+        for status in ("won", "lost"):
+            etag = (await http.get(url, headers=rep)).headers["etag"]
+            patched = await http.patch(
+                url, json={"status": status}, headers=rep | {"If-Match": etag}
+            )
+            assert patched.status_code == 422 and patched.json()["code"] == "status_needs_deal"
+        after = (await http.get(url, headers=rep)).json()
+        assert after["status"] == "prospect" and after["recycle_at"] is not None
+        assert after["last_deal_at"] is None
+        for status in ("active", "prospect"):
+            etag = (await http.get(url, headers=rep)).headers["etag"]
+            patched = await http.patch(
+                url, json={"status": status}, headers=rep | {"If-Match": etag}
+            )
+            assert patched.status_code == 200 and patched.json()["status"] == status
+        # After a deal the customer is won; sending its status back unchanged is no change.
+        assert (await http.post(f"{url}/deals", json={}, headers=rep)).status_code == 201
+        etag = (await http.get(url, headers=rep)).headers["etag"]
+        same = await http.patch(
+            url, json={"status": "won", "industry": "retail"}, headers=rep | {"If-Match": etag}
+        )
+        assert same.status_code == 200 and same.json()["status"] == "won"
 
 
 async def test_soft_deleted_customer_disappears():
@@ -233,9 +266,17 @@ async def test_contacts_crud_with_single_primary():
         assert second.status_code == 201
         contacts = {c["name"]: c for c in (await http.get(url, headers=rep)).json()["items"]}
         assert contacts["李工"]["is_primary"] and not contacts["王总"]["is_primary"]
+        contact_url = f"{url}/{first.json()['id']}"
+        missing = await http.patch(contact_url, json={"title": "Chairman"}, headers=rep)
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
+        etag = first.headers["etag"]
         edited = await http.patch(
-            f"{url}/{first.json()['id']}", json={"title": "Chairman"}, headers=rep
+            contact_url, json={"title": "Chairman"}, headers=rep | {"If-Match": etag}
         )
-        assert edited.json()["title"] == "Chairman"
+        assert edited.json()["title"] == "Chairman" and edited.headers["etag"] != etag
+        stale = await http.patch(
+            contact_url, json={"title": "CEO"}, headers=rep | {"If-Match": etag}
+        )
+        assert stale.status_code == 412
         assert (await http.delete(f"{url}/{first.json()['id']}", headers=rep)).status_code == 204
         assert len((await http.get(url, headers=rep)).json()["items"]) == 1

@@ -9,7 +9,7 @@ import pytest
 
 from app.config import get_settings
 from app.core import clock
-from tests.customers.helpers import create_customer
+from tests.customers.helpers import create_customer, set_rules
 from tests.helpers import client, signup
 from tests.notifications.webhook_helpers import Receiver, create_webhook, deliver
 
@@ -48,6 +48,7 @@ async def test_a_deal_moves_the_no_deal_clock_and_tells_managers_collaborators_a
         other_manager_id, _ = await company.user("manager", west, name="West manager")
         rep_id, rep = await company.user("rep", team, name="Rep")
         helper_id, _ = await company.user("rep", team, name="Helper")
+        await set_rules(http, company.admin, won_exempt=False)  # else a won customer never recycles
         start = clock.now()
         clock.freeze(start)
         customer = await create_customer(http, rep, "Acme")
@@ -76,7 +77,7 @@ async def test_a_deal_moves_the_no_deal_clock_and_tells_managers_collaborators_a
         deal = response.json()
         assert deal["amount"] == "12345.67" and _at(deal["closed_at"]) == clock.now()
         after = (await http.get(f"/v1/customers/{customer['id']}", headers=rep)).json()
-        assert _at(after["last_deal_at"]) == clock.now()
+        assert _at(after["last_deal_at"]) == clock.now() and after["status"] == "won"
         # The deal clock now runs to +50 days; the follow-up clock (+35) comes first.
         assert after["recycle_reason"] == "no_followup"
         assert _at(after["recycle_at"]) == start + timedelta(days=35)

@@ -1,4 +1,5 @@
 import asyncio
+import uuid
 from datetime import timedelta
 
 from app.core import clock
@@ -116,7 +117,9 @@ async def test_daily_claim_limit_is_429_with_retry_after():
         _, rep = await company.user("rep")
         pool = await default_pool(http, company.admin)
         updated = await http.patch(
-            f"/v1/pools/{pool['id']}", json={"daily_claim_limit": 2}, headers=company.admin
+            f"/v1/pools/{pool['id']}",
+            json={"daily_claim_limit": 2},
+            headers=company.admin | {"If-Match": f'"{pool["version"]}"'},
         )
         assert updated.status_code == 200
         ids = [
@@ -186,9 +189,16 @@ async def test_scoped_pool_rules_govern_matching_customers_and_rule_changes_reco
         assert preview.json()["due_within_7_days"] == 1
         unchanged = (await http.get(f"/v1/customers/{shanghai['id']}", headers=rep)).json()
         assert unchanged["recycle_at"] == sh["recycle_at"]  # preview changed nothing
-        await http.patch(
+        missing = await http.patch(
             f"/v1/pools/{pool.json()['id']}", json={"no_followup_days": 1}, headers=company.admin
         )
+        assert missing.status_code == 428
+        edited = await http.patch(
+            f"/v1/pools/{pool.json()['id']}",
+            json={"no_followup_days": 1},
+            headers=company.admin | {"If-Match": pool.headers["etag"]},
+        )
+        assert edited.status_code == 200, edited.text
         after = (await http.get(f"/v1/customers/{shanghai['id']}", headers=rep)).json()
         assert after["recycle_at"] < sh["recycle_at"]
         released = await http.post(
@@ -308,3 +318,25 @@ async def test_deactivating_a_user_releases_or_hands_over_their_customers():
             await http.get(f"/v1/customers/{released['id']}/ownership", headers=company.admin)
         ).json()
         assert history["items"][0]["kind"] == "released"
+
+
+async def test_creating_a_pool_again_with_its_client_id_answers_it_or_409():
+    async with client() as http:
+        company = await signup(http)
+        other = await signup(http, name="Other")
+        pool_id = str(uuid.uuid4())
+        body = {"id": pool_id, "name": "East", "regions": ["上海"], "no_followup_days": 20}
+        created = await http.post("/v1/pools", json=body, headers=company.admin)
+        assert created.status_code == 201, created.text
+        again = await http.post("/v1/pools", json=body, headers=company.admin)
+        assert again.status_code == 200, again.text
+        assert again.json() == created.json()
+        pools = (await http.get("/v1/pools", headers=company.admin)).json()
+        assert [p["id"] for p in pools].count(pool_id) == 1
+        changed = await http.post("/v1/pools", json=body | {"name": "West"}, headers=company.admin)
+        assert changed.status_code == 409 and changed.json()["code"] == "id_conflict"
+        # Another company's id: the same 409, nothing about that pool in it.
+        theirs = await http.post("/v1/pools", json=body, headers=other.admin)
+        assert theirs.status_code == 409 and theirs.json()["code"] == "id_conflict"
+        assert theirs.json()["detail"] == changed.json()["detail"]
+        assert "East" not in theirs.text

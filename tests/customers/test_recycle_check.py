@@ -9,7 +9,7 @@ from sqlalchemy import text
 from app.core import clock
 from app.customers.clock import refresh_recycle_clock
 from app.db import session_factory
-from tests.customers.helpers import create_customer
+from tests.customers.helpers import create_customer, set_rules
 from tests.helpers import client, signup
 from workers.jobs.recycle import recycle
 
@@ -105,6 +105,7 @@ async def test_every_clock_write_sets_the_check_time_by_the_same_rule():
         company = await signup(http)
         rep_id, rep = await company.user("rep")
         other_id, _ = await company.user("rep")
+        await set_rules(http, company.admin, won_exempt=False)  # a deal makes it won
         customer = await create_customer(http, rep, "Acme")
         recycle_at, check_at, _ = await _state(customer["id"])
         assert check_at == recycle_at - timedelta(days=3)  # created (Python rule)

@@ -166,10 +166,22 @@ async def test_comments_replies_mentions_edit_and_delete():
         assert (
             await http.patch(f"{url}/{top.json()['id']}", json={"body": "edited"}, headers=author)
         ).status_code == 403
-        edited = await http.patch(
+        missing = await http.patch(
             f"{url}/{top.json()['id']}", json={"body": "edited"}, headers=manager
         )
-        assert edited.json()["body"] == "edited"
+        assert missing.status_code == 428
+        edited = await http.patch(
+            f"{url}/{top.json()['id']}",
+            json={"body": "edited"},
+            headers=manager | {"If-Match": top.headers["etag"]},
+        )
+        assert edited.json()["body"] == "edited" and edited.headers["etag"] == '"2"'
+        stale = await http.patch(
+            f"{url}/{top.json()['id']}",
+            json={"body": "again"},
+            headers=manager | {"If-Match": top.headers["etag"]},
+        )
+        assert stale.status_code == 412
         assert (await http.delete(f"{url}/{top.json()['id']}", headers=manager)).status_code == 204
         listed = (await http.get(url, headers=author)).json()["items"]
         deleted = next(c for c in listed if c["id"] == top.json()["id"])
@@ -292,6 +304,31 @@ async def test_a_like_during_the_push_of_the_like_notification_leaves_the_push_a
             ).scalar_one()
         assert (row.push_state, row.push_after) == ("sending", lease)
         assert "2" in row.body  # the inbox still shows the new count
+
+
+async def test_editing_a_deleted_comment_without_if_match_is_428_not_409():
+    async with client() as http:
+        company, people = await world(http)
+        _, author = people["author"]
+        customer = await create_customer(http, author, "Acme")
+        await followup(http, author, customer["id"])
+        item = (await http.get("/v1/feed", headers=author)).json()["items"][0]
+        url = f"/v1/feed/{item['id']}/comments"
+        made = await http.post(url, json={"body": "好"}, headers=author)
+        assert made.status_code == 201, made.text
+        comment = f"{url}/{made.json()['id']}"
+        assert (await http.delete(comment, headers=author)).status_code == 204
+        missing = await http.patch(comment, json={"body": "edited"}, headers=author)
+        assert missing.status_code == 428, missing.text
+        assert missing.json()["code"] == "if_match_required"
+        stale = await http.patch(
+            comment, json={"body": "edited"}, headers=author | {"If-Match": made.headers["etag"]}
+        )
+        assert stale.status_code == 412 and stale.json()["code"] == "version_mismatch"
+        current = await http.patch(
+            comment, json={"body": "edited"}, headers=author | {"If-Match": '"2"'}
+        )
+        assert current.status_code == 409 and current.json()["code"] == "comment_deleted"
 
 
 async def test_one_comment_notifies_each_person_once_with_the_most_specific_kind():

@@ -68,7 +68,15 @@ async def test_templates_follow_the_recipients_locale():
     async with client() as http:
         company = await signup(http)
         english_id, english = await company.user("rep", name="Eve")
-        await http.patch(f"/v1/users/{english_id}", json={"locale": "en"}, headers=company.admin)
+        english_etag = (await http.get(f"/v1/users/{english_id}", headers=company.admin)).headers[
+            "etag"
+        ]
+        localised = await http.patch(
+            f"/v1/users/{english_id}",
+            json={"locale": "en"},
+            headers=company.admin | {"If-Match": english_etag},
+        )
+        assert localised.status_code == 200, localised.text
         chinese_id, chinese = await company.user("rep", name="王五")
         for owner in (english, chinese):
             customer = await create_customer(http, owner, f"Acme {uuid.uuid4().hex[:6]}")

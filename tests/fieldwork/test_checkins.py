@@ -1,3 +1,4 @@
+import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -174,6 +175,43 @@ async def test_checkout_records_the_duration_once():
         assert again.json()["duration_s"] == 2700
         not_mine = await http.post(f"/v1/checkins/{checkin['id']}/checkout", headers=company.admin)
         assert not_mine.status_code == 403
+
+
+async def test_concurrent_check_outs_are_decided_once_and_all_answer_the_stored_visit():
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        customer = await create_customer(http, rep, "Acme", location=CUSTOMER_AT)
+        checkin = (
+            await http.post(
+                "/v1/checkins", json=checkin_body(customer["id"], 39.9087, 116.3975), headers=rep
+            )
+        ).json()
+    start = datetime.fromisoformat(checkin["client_recorded_at"].replace("Z", "+00:00"))
+    # Eight check-outs at once, each through its own client (its own request and session),
+    # each with another time: one is stored, and every answer is that one.
+    clients = [client() for _ in range(8)]
+    try:
+        answers = await asyncio.gather(
+            *(
+                each.post(
+                    f"/v1/checkins/{checkin['id']}/checkout",
+                    json={"client_recorded_at": iso(start + timedelta(minutes=10 + n))},
+                    headers=rep,
+                )
+                for n, each in enumerate(clients)
+            )
+        )
+    finally:
+        for each in clients:
+            await each.aclose()
+    assert [a.status_code for a in answers] == [200] * 8, [a.text for a in answers]
+    async with client() as http:
+        stored = (await http.get(f"/v1/checkins/{checkin['id']}", headers=rep)).json()
+    assert stored["checked_out_at"] is not None
+    assert {(a.json()["checked_out_at"], a.json()["duration_s"]) for a in answers} == {
+        (stored["checked_out_at"], stored["duration_s"])
+    }
 
 
 async def test_check_in_visibility_for_rep_collaborator_manager_and_other_company():

@@ -184,6 +184,16 @@ async def test_a_file_of_another_type_is_415_whatever_its_name(content):
         assert response.json()["code"] == "unsupported_file_type"
 
 
+@pytest.mark.parametrize("name", ["photo\x1b[31m.jpg", "\x1b]0;title\x1b\\.jpg"])
+async def test_a_file_name_postgresql_cannot_store_is_422_naming_it(name):
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        response = await upload(http, rep, mp3(3), name)
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "file", "filename"]
+
+
 async def test_uploads_over_the_size_cap_are_413(monkeypatch):
     monkeypatch.setenv("OUTFIELD_MAX_UPLOAD_BYTES", str(3 * 417 + 10))
     get_settings.cache_clear()
@@ -248,7 +258,9 @@ async def test_a_retry_with_the_same_id_returns_the_same_file_and_stores_the_byt
         assert other.status_code == 409 and other.json()["code"] == "id_conflict"
 
 
-async def test_same_bytes_from_a_colleague_are_the_same_file_and_they_may_see_it():
+async def test_same_bytes_from_a_colleague_are_stored_once_but_never_grant_the_colleagues_file(
+    files_dir,
+):
     content = amr()
     async with client() as http:
         company = await signup(http)
@@ -257,9 +269,20 @@ async def test_same_bytes_from_a_colleague_are_the_same_file_and_they_may_see_it
         _, third_rep = await company.user("rep")
         first = (await upload(http, first_rep, content)).json()
         second = await upload(http, second_rep, content)
-        assert second.status_code == 200 and second.json()["id"] == first["id"]
-        assert (await http.get(f"/v1/files/{first['id']}", headers=second_rep)).status_code == 200
-        assert (await http.get(f"/v1/files/{first['id']}", headers=third_rep)).status_code == 404
+        # A file of their own (201, as for any new upload: nothing tells the bytes were known).
+        assert second.status_code == 201, second.text
+        mine = second.json()
+        assert mine["id"] != first["id"] and mine["sha256"] == first["sha256"]
+        for who, status in ((second_rep, 404), (third_rep, 404), (first_rep, 200)):
+            assert (await http.get(f"/v1/files/{first['id']}", headers=who)).status_code == status
+        assert (await http.get(f"/v1/files/{mine['id']}", headers=second_rep)).status_code == 200
+        assert (await http.get(f"/v1/files/{mine['id']}", headers=first_rep)).status_code == 404
+        download = await http.get(f"/v1/files/{mine['id']}/content", headers=second_rep)
+        assert download.status_code == 200 and download.content == content
+        # Sending them again is a retry of their own file; the bytes are on disk once.
+        again = await upload(http, second_rep, content)
+        assert again.status_code == 200 and again.json()["id"] == mine["id"]
+        assert [p.name for p in files_dir.rglob("*") if p.is_file()] == [first["sha256"]]
 
 
 async def test_another_company_uploading_the_same_bytes_gets_its_own_file():

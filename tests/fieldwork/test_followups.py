@@ -90,8 +90,18 @@ async def test_collaborator_may_add_follow_ups_and_only_the_author_edits():
         assert made.status_code == 201
         url = f"/v1/followups/{made.json()['id']}"
         assert (await http.patch(url, json={"text": "edited"}, headers=rep)).status_code == 403
-        edited = await http.patch(url, json={"text": "installed v2"}, headers=collaborator)
+        missing = await http.patch(url, json={"text": "installed v2"}, headers=collaborator)
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
+        edited = await http.patch(
+            url,
+            json={"text": "installed v2"},
+            headers=collaborator | {"If-Match": made.headers["etag"]},
+        )
         assert edited.status_code == 200 and edited.json()["text"] == "installed v2"
+        stale = await http.patch(
+            url, json={"text": "v3"}, headers=collaborator | {"If-Match": made.headers["etag"]}
+        )
+        assert stale.status_code == 412 and stale.json()["code"] == "version_mismatch"
         assert (await http.delete(url, headers=collaborator)).status_code == 204
         assert (await http.get(url, headers=rep)).status_code == 404
 

@@ -124,6 +124,68 @@ async def test_manager_plans_for_a_rep_of_the_subtree_but_a_rep_cannot_plan_for_
         assert refused.status_code == 403
 
 
+async def test_a_plan_the_caller_may_not_see_is_404_and_edits_need_if_match():
+    async with client() as http:
+        company = await signup(http)
+        team = await company.department("Team")
+        other_team = await company.department("Other")
+        rep_id, rep = await company.user("rep", team)
+        _, colleague = await company.user("rep", team)
+        _, manager = await company.user("manager", team)
+        _, other_manager = await company.user("manager", other_team)
+        customer = await create_customer(http, rep, "Acme")
+        made = await http.post(
+            "/v1/visit-plans",
+            json={"customer_id": customer["id"], "plan_date": "2026-12-01"},
+            headers=rep,
+        )
+        assert made.status_code == 201 and made.headers["etag"] == '"1"'
+        url = f"/v1/visit-plans/{made.json()['id']}"
+        for who, status in (
+            (colleague, 404),
+            (other_manager, 404),
+            (manager, 200),
+            (company.admin, 200),
+            (rep, 200),
+        ):
+            seen = await http.get(url, headers=who)
+            assert seen.status_code == status, (status, seen.text)
+            if status == 404:
+                assert seen.json()["code"] == "not_found"
+                for method in ("PATCH", "DELETE"):
+                    body = {"purpose": "x"} if method == "PATCH" else None
+                    tried = await http.request(
+                        method, url, json=body, headers=who | {"If-Match": '"1"'}
+                    )
+                    assert tried.status_code == 404, (method, tried.text)
+            else:
+                assert seen.headers["etag"] == '"1"'
+        missing = await http.patch(url, json={"purpose": "demo"}, headers=rep)
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
+        moved = await http.patch(url, json={"purpose": "demo"}, headers=rep | {"If-Match": '"1"'})
+        assert moved.status_code == 200 and moved.headers["etag"] == '"2"'
+        stale = await http.patch(url, json={"purpose": "x"}, headers=rep | {"If-Match": '"1"'})
+        assert stale.status_code == 412 and stale.json()["code"] == "version_mismatch"
+        assert rep_id
+
+
+async def test_log_edits_need_if_match_and_answer_etags():
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        made = await http.post("/v1/logs", json={"period": "daily", "text": "first"}, headers=rep)
+        assert made.status_code == 201 and made.headers["etag"] == '"1"'
+        url = f"/v1/logs/{made.json()['id']}"
+        assert (await http.get(url, headers=rep)).headers["etag"] == '"1"'
+        missing = await http.patch(url, json={"text": "second"}, headers=rep)
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
+        edited = await http.patch(url, json={"text": "second"}, headers=rep | {"If-Match": '"1"'})
+        assert edited.status_code == 200 and edited.headers["etag"] == '"2"'
+        assert edited.json()["text"] == "second"
+        stale = await http.patch(url, json={"text": "third"}, headers=rep | {"If-Match": '"1"'})
+        assert stale.status_code == 412
+
+
 async def test_visit_statistics_on_a_known_small_data_set():
     # Afternoon: the morning's (offline) check-ins are in the past, so no clock skew.
     clock.freeze(MORNING + timedelta(hours=6))

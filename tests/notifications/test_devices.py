@@ -215,3 +215,22 @@ async def test_the_device_list_is_paginated_newest_first():
     listed = [d["id"] for d in first["items"] + rest["items"]]
     assert sorted(listed) == sorted(ids) and len(listed) == 3
     assert rest["next_cursor"] is None
+
+
+async def test_device_bodies_refuse_unknown_fields():
+    async with client() as http:
+        company = await signup(http)
+        _, headers = await company.user()
+        for body in (
+            {"platform": "apns", "token": apns_token(), "user_id": str(uuid.uuid4())},
+            {"platform": "apns", "token": apns_token(), "active": False},
+            {
+                "platform": "webpush",
+                "token": f"https://{PUSH_HOST}/wpush/v2/abc",
+                "keys": subscription_keys() | {"extra": "x"},
+            },
+        ):
+            response = await http.post("/v1/devices", json=body, headers=headers)
+            assert response.status_code == 422, (body, response.text)
+            assert response.json()["code"] == "validation_failed"
+        assert (await http.get("/v1/devices", headers=headers)).json()["items"] == []

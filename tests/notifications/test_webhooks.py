@@ -149,7 +149,9 @@ async def test_guard_is_lifted_only_for_listed_hosts_and_applies_to_edits(receiv
         webhook = await create_webhook(http, company, f"{receiver.base}/ok")
         for url in ("http://localhost:9/x", "http://[::1]:9/x", "http://169.254.169.254/x"):
             moved = await http.patch(
-                f"/v1/webhooks/{webhook['id']}", json={"url": url}, headers=company.admin
+                f"/v1/webhooks/{webhook['id']}",
+                json={"url": url},
+                headers=company.admin | {"If-Match": f'"{webhook["version"]}"'},
             )
             assert moved.status_code == 422 and moved.json()["code"] == "webhook_url_forbidden"
 
@@ -306,7 +308,9 @@ async def test_test_event_goes_to_that_webhook_only(receiver):
         assert request["headers"]["outfield-event-id"] == queued.json()["event_id"]
         assert json.loads(request["body"])["data"]["webhook_id"] == webhook["id"]
         paused = await http.patch(
-            f"/v1/webhooks/{webhook['id']}", json={"active": False}, headers=company.admin
+            f"/v1/webhooks/{webhook['id']}",
+            json={"active": False},
+            headers=company.admin | {"If-Match": f'"{webhook["version"]}"'},
         )
         assert paused.json()["active"] is False
         refused = await http.post(f"/v1/webhooks/{webhook['id']}/test", headers=company.admin)
@@ -392,6 +396,8 @@ async def test_edit_with_if_match_then_delete_stops_deliveries(receiver):
         company = await signup(http)
         webhook = await create_webhook(http, company, f"{receiver.base}/ok")
         path = f"/v1/webhooks/{webhook['id']}"
+        missing = await http.patch(path, json={"description": "x"}, headers=company.admin)
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
         stale = await http.patch(
             path, json={"description": "x"}, headers={**company.admin, "If-Match": '"7"'}
         )
@@ -411,3 +417,40 @@ async def test_edit_with_if_match_then_delete_stops_deliveries(receiver):
         assert receiver.requests == []
         [delivery] = await deliveries_of(webhook["id"])
         assert delivery.status == "failed" and delivery.last_error == "webhook deleted"
+
+
+async def test_webhook_urls_need_a_port_from_1_to_65535(receiver):
+    async with client() as http:
+        company = await signup(http)
+        for port in (0, 65536, 99999):
+            response = await http.post(
+                "/v1/webhooks",
+                json={"url": f"https://example.com:{port}/hook", "event_types": ["log.created"]},
+                headers=company.admin,
+            )
+            assert response.status_code == 422, (port, response.text)
+            assert response.json()["code"] == "webhook_url_invalid"
+        webhook = await create_webhook(http, company, f"{receiver.base}/ok")
+        moved = await http.patch(
+            f"/v1/webhooks/{webhook['id']}",
+            json={"url": f"{receiver.base.rsplit(':', 1)[0]}:0/ok"},
+            headers=company.admin | {"If-Match": f'"{webhook["version"]}"'},
+        )
+        assert moved.status_code == 422 and moved.json()["code"] == "webhook_url_invalid"
+
+
+async def test_webhook_bodies_refuse_unknown_fields(receiver):
+    async with client() as http:
+        company = await signup(http)
+        body = {"url": f"{receiver.base}/ok", "event_types": ["log.created"]}
+        created = await http.post(
+            "/v1/webhooks", json=body | {"secret": "mine"}, headers=company.admin
+        )
+        assert created.status_code == 422 and created.json()["code"] == "validation_failed"
+        webhook = await create_webhook(http, company, f"{receiver.base}/ok")
+        edited = await http.patch(
+            f"/v1/webhooks/{webhook['id']}",
+            json={"company_id": company.id},
+            headers=company.admin | {"If-Match": f'"{webhook["version"]}"'},
+        )
+        assert edited.status_code == 422 and edited.json()["code"] == "validation_failed"

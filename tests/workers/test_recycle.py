@@ -9,7 +9,7 @@ from app.customers.clock import refresh_recycle_clock
 from app.db import session_factory
 from app.notifications.models import Notification
 from app.ops.service import record_run
-from tests.customers.helpers import create_customer, default_pool
+from tests.customers.helpers import create_customer, default_pool, set_rules, win_customer
 from tests.helpers import client, signup
 from workers.jobs.recycle import recycle
 
@@ -79,13 +79,12 @@ async def test_won_customers_are_exempt_unless_the_company_says_otherwise():
     async with client() as http:
         company = await signup(http)
         _, rep = await company.user("rep")
-        customer = await create_customer(http, rep, "Acme", status="won")
+        customer = await create_customer(http, rep, "Acme")
+        await win_customer(http, rep, customer["id"])
         clock.advance(timedelta(days=40))
         assert (await run_recycle())["recycled"] == 0
         admin = await company.relogin_admin()
-        await http.put(
-            "/v1/pool-rules", json={"holding_cap": 20, "won_exempt": False}, headers=admin
-        )
+        await set_rules(http, admin, won_exempt=False)
         assert (await run_recycle())["recycled"] == 1
         assert customer
 
@@ -139,7 +138,12 @@ async def test_two_concurrent_runs_recycle_each_customer_once_and_notify_once():
         company = await signup(http)
         reps = [await company.user("rep") for _ in range(3)]
         pool = await default_pool(http, company.admin)
-        await http.patch(f"/v1/pools/{pool['id']}", json={"warning_days": 0}, headers=company.admin)
+        edited = await http.patch(
+            f"/v1/pools/{pool['id']}",
+            json={"warning_days": 0},
+            headers=company.admin | {"If-Match": f'"{pool["version"]}"'},
+        )
+        assert edited.status_code == 200, edited.text
         for index in range(30):
             await create_customer(http, reps[index % 3][1], f"Customer {index}")
         clock.advance(timedelta(days=16))

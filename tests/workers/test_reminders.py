@@ -1,8 +1,9 @@
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.core import clock
+from app.customers.models import Customer
 from app.db import session_factory
 from app.notifications.models import Notification
 from tests.customers.helpers import create_customer
@@ -75,9 +76,13 @@ async def test_birthdays_forgotten_won_customers_and_the_manager_digest():
         team = await company.department("Team")
         manager_id, _ = await company.user("manager", team)
         rep_id, rep = await company.user("rep", team)
-        loyal = await create_customer(
-            http, rep, "Loyal Co", status="won", location={"lat": 39.9, "lng": 116.4}
-        )
+        loyal = await create_customer(http, rep, "Loyal Co", location={"lat": 39.9, "lng": 116.4})
+        # Won long ago (a deal now would tell the manager too): set in the database.
+        async with session_factory()() as session:
+            await session.execute(
+                update(Customer).where(Customer.id == loyal["id"]).values(status="won")
+            )
+            await session.commit()
         await http.post(
             f"/v1/customers/{loyal['id']}/contacts",
             json={"name": "王总", "birthday": "1975-06-02"},

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from sqlalchemy import (
     DateTime,
+    Integer,
     String,
     Uuid,
     bindparam,
@@ -14,9 +15,11 @@ from sqlalchemy import (
     func,
     select,
     true,
+    update,
 )
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.auth.principal import Principal
 from app.core import client_ids
@@ -277,7 +280,9 @@ async def get_checkin(
 async def checkout(
     session: AsyncSession, principal: Principal, checkin_id: uuid.UUID, data: CheckoutIn
 ) -> Checkin:
-    """Close the visit (author only); a repeated checkout returns the closed visit unchanged."""
+    """Close the visit (author only), decided once in the database: the first check-out is
+    stored, and every other one — repeated or concurrent — returns the visit as it was closed
+    (200 with the stored time, like a replay)."""
     checkin = await get_checkin(session, principal, checkin_id)
     if checkin.user_id != principal.user_id:
         raise forbidden("Only the rep who checked in can check out.")
@@ -286,10 +291,37 @@ async def checkout(
     at = data.client_recorded_at or now()
     if at < checkin.client_recorded_at:
         raise errors.checkout_before_checkin()
-    checkin.checked_out_at = at
-    checkin.duration_s = int((at - checkin.client_recorded_at).total_seconds())
-    await session.flush()
+    params = {
+        "checkin_id": checkin.id,
+        "at": at,
+        "duration_s": int((at - checkin.client_recorded_at).total_seconds()),
+    }
+    closed = (
+        await session.execute(_CHECKOUT, params, execution_options={"synchronize_session": False})
+    ).first()
+    if closed is None:
+        # Closed meanwhile: the UPDATE waited for that transaction and found the row closed.
+        await session.refresh(checkin, ["checked_out_at", "duration_s"])
+    else:
+        set_committed_value(checkin, "checked_out_at", closed.checked_out_at)
+        set_committed_value(checkin, "duration_s", closed.duration_s)
     return checkin
+
+
+# Only an open visit is closed: of concurrent check-outs, one UPDATE changes the row and the
+# others (after waiting on its row lock, re-checking the condition) change nothing.
+_CHECKOUT = (
+    update(Checkin)
+    .where(
+        Checkin.id == bindparam("checkin_id", type_=Uuid()),
+        Checkin.checked_out_at.is_(None),
+    )
+    .values(
+        checked_out_at=bindparam("at", type_=DateTime(timezone=True)),
+        duration_s=bindparam("duration_s", type_=Integer()),
+    )
+    .returning(Checkin.checked_out_at, Checkin.duration_s)
+)
 
 
 async def list_checkins(

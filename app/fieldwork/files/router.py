@@ -9,9 +9,10 @@ from fastapi.routing import APIRoute
 from starlette.types import Message
 
 from app.config import get_settings
-from app.core.errors import problem_responses
+from app.core.errors import problem_responses, validation_failed
 from app.core.geo import CRS
 from app.core.location import location_out
+from app.core.schemas import text_problem
 from app.deps import Caller, Session
 from app.fieldwork import errors
 from app.fieldwork.files import service as files
@@ -89,7 +90,7 @@ def file_out(stored: StoredFile, crs: CRS = CRS.WGS84) -> FileOut:
     response_model=FileOut,
     summary="Upload a photo or voice note",
     responses={
-        200: {"model": FileOut, "description": "The company already had these bytes (a retry)."},
+        200: {"model": FileOut, "description": "The caller uploaded these bytes before (a retry)."},
         **problem_responses(401, 409, 413, 415, 422),
     },
 )
@@ -106,10 +107,13 @@ async def upload_file(
     principal: Caller,
     session: Session,
 ) -> FileOut:
-    """201 for new bytes; 200 with the existing file when the company already has these bytes
-    (a retry). Too large → 413 `file_too_large`; not an accepted type → 415
-    `unsupported_file_type`. Photo EXIF time and GPS are kept as metadata and removed from
-    the stored copy (orientation applied)."""
+    """201 with a new file of the caller's; 200 with the caller's existing file when they
+    uploaded these bytes before (a retry). Bytes a colleague uploaded are stored once but
+    still make a new file of the caller's (201): never the colleague's file. Too large → 413
+    `file_too_large`; not an accepted type → 415 `unsupported_file_type`. Photo EXIF time
+    and GPS are kept as metadata and removed from the stored copy (orientation applied)."""
+    if file.filename and (problem := text_problem(file.filename)):
+        raise validation_failed(f"The file name {problem}.", loc=("body", "file", "filename"))
     stored, created = await files.upload_file(session, principal, file.read, file.filename, file_id)
     if not created:
         response.status_code = 200

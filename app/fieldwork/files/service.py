@@ -1,9 +1,11 @@
 """Files: photos and voice notes — upload once per company, visibility, attachments to records.
 
 A file is visible to its uploader, to whoever can see a record it is attached to, and to
-the company's admins. Identical bytes are stored once per company (unique sha256), so a
-second person uploading the same bytes gets the existing file; their right to it is kept
-as an attachment of record type `upload` whose record id is their user id.
+the company's admins. Identical bytes are stored once per company (the storage key is
+`<company>/<sha256>`), but every uploader gets a file record of their own (unique per company,
+sha256 and uploader): uploading bytes a colleague has never grants access to the colleague's
+file, nor tells that it exists (201 either way). Several records may share one stored object,
+so a future delete of a record must leave the bytes while another record points at them.
 """
 
 import asyncio
@@ -37,7 +39,6 @@ RECORD_TABLES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]]
     "log": (WorkLog, log_visibility),
 }
 RECORD_TYPES = tuple(RECORD_TABLES)
-UPLOAD_GRANT = "upload"
 READ_CHUNK_BYTES = 64 * 1024
 
 Reader = Callable[[int], Awaitable[bytes]]
@@ -63,14 +64,7 @@ def file_visibility(principal: Principal) -> ColumnElement[bool]:
     same_company = StoredFile.company_id == principal.company_id
     if principal.is_admin:
         return same_company
-    granted = [
-        StoredFile.uploaded_by == principal.user_id,
-        exists().where(
-            Attachment.file_id == StoredFile.id,
-            Attachment.record_type == UPLOAD_GRANT,
-            Attachment.record_id == principal.user_id,
-        ),
-    ]
+    granted = [StoredFile.uploaded_by == principal.user_id]
     for record_type, (table, visibility) in RECORD_TABLES.items():
         conditions = [
             Attachment.file_id == StoredFile.id,
@@ -84,11 +78,28 @@ def file_visibility(principal: Principal) -> ColumnElement[bool]:
     return same_company & or_(*granted)
 
 
-async def _by_digest(session: AsyncSession, principal: Principal, digest: str) -> StoredFile | None:
+async def _own_by_digest(
+    session: AsyncSession, principal: Principal, digest: str
+) -> StoredFile | None:
+    """The caller's own file of these bytes (a retry, or the same bytes sent again)."""
     return await session.scalar(
         select(StoredFile).where(
-            StoredFile.company_id == principal.company_id, StoredFile.sha256 == digest
+            StoredFile.company_id == principal.company_id,
+            StoredFile.sha256 == digest,
+            StoredFile.uploaded_by == principal.user_id,
         )
+    )
+
+
+async def _stored_bytes(
+    session: AsyncSession, principal: Principal, digest: str
+) -> StoredFile | None:
+    """Any file of the company with these bytes: what is stored for them (never returned to
+    the caller, only copied from)."""
+    return await session.scalar(
+        select(StoredFile)
+        .where(StoredFile.company_id == principal.company_id, StoredFile.sha256 == digest)
+        .limit(1)
     )
 
 
@@ -121,7 +132,9 @@ async def upload_file(
     filename: str | None,
     file_id: uuid.UUID | None = None,
 ) -> tuple[StoredFile, bool]:
-    """Store an upload once per company: (file, created); known bytes return their file."""
+    """Store an upload: (the caller's file, created). Bytes the caller uploaded before return
+    that file; bytes only a colleague uploaded get a new file of the caller's, sharing the
+    stored copy."""
     # A retry (same id, same bytes) is found by its bytes; an id taken by other bytes is 409.
     cap = get_settings().max_upload_bytes
     data = await read_capped(read, cap)
@@ -129,21 +142,19 @@ async def upload_file(
     if media_type is None:
         raise errors.unsupported_file_type()
     digest = hashlib.sha256(data).hexdigest()
-    stored = await _by_digest(session, principal, digest)
-    created = False
-    if stored is None:
-        if file_id is not None and await session.get(StoredFile, file_id) is not None:
+    own = await _own_by_digest(session, principal, digest)
+    if own is not None:
+        return own, False
+    if file_id is not None and await session.get(StoredFile, file_id) is not None:
+        raise client_ids.id_conflict()
+    stored = await _insert(session, principal, data, media_type, digest, filename, file_id)
+    if stored is None:  # lost a race: the same bytes, or the same id, just got stored
+        own = await _own_by_digest(session, principal, digest)
+        if own is None:
             raise client_ids.id_conflict()
-        stored = await _insert(session, principal, data, media_type, digest, filename, file_id)
-        created = stored is not None
-        if stored is None:  # lost a race: the same bytes, or the same id, just got stored
-            stored = await _by_digest(session, principal, digest)
-            if stored is None:
-                raise client_ids.id_conflict()
-    if not created:
-        await _grant_uploader(session, principal, stored)
+        return own, False
     await session.flush()
-    return stored, created
+    return stored, True
 
 
 async def _insert(
@@ -155,48 +166,49 @@ async def _insert(
     filename: str | None,
     file_id: uuid.UUID | None,
 ) -> StoredFile | None:
-    """Write the bytes, then the row (None when a concurrent upload won the insert)."""
-    content, content_type, metadata = await _prepare(session, principal, data, media_type)
-    key = f"{principal.company_id}/{digest}"
-    storage = get_storage()
-    # Content-addressed: the bytes are on disk before any row points at them.
-    if not await storage.exists(key):
-        await storage.put(key, content)
+    """Write the bytes (unless the company has them), then the caller's row (None when a
+    concurrent upload won the insert)."""
+    known = await _stored_bytes(session, principal, digest)
+    if known is not None:
+        # The same bytes were prepared and stored before: the same stored copy and facts.
+        values: dict[str, Any] = {
+            "kind": known.kind,
+            "content_type": known.content_type,
+            "size_bytes": known.size_bytes,
+            "storage_key": known.storage_key,
+            "taken_at": known.taken_at,
+            "taken_latitude": known.taken_latitude,
+            "taken_longitude": known.taken_longitude,
+        }
+    else:
+        content, content_type, metadata = await _prepare(session, principal, data, media_type)
+        key = f"{principal.company_id}/{digest}"
+        storage = get_storage()
+        # Content-addressed: the bytes are on disk before any row points at them.
+        if not await storage.exists(key):
+            await storage.put(key, content)
+        values = {
+            "kind": media_type.kind,
+            "content_type": content_type,
+            "size_bytes": len(content),
+            "storage_key": key,
+            "taken_at": metadata.taken_at,
+            "taken_latitude": metadata.latitude,
+            "taken_longitude": metadata.longitude,
+        }
     return await session.scalar(
         insert(StoredFile)
         .values(
             id=file_id or uuid.uuid4(),
             company_id=principal.company_id,
             uploaded_by=principal.user_id,
-            kind=media_type.kind,
-            content_type=content_type,
-            size_bytes=len(content),
             sha256=digest,
-            storage_key=key,
             original_name=filename[:255] if filename else None,
-            taken_at=metadata.taken_at,
-            taken_latitude=metadata.latitude,
-            taken_longitude=metadata.longitude,
             created_at=now(),
+            **values,
         )
         .on_conflict_do_nothing()
         .returning(StoredFile)
-    )
-
-
-async def _grant_uploader(session: AsyncSession, principal: Principal, stored: StoredFile) -> None:
-    """Whoever uploads bytes the company already has may see that file from now on."""
-    if stored.uploaded_by == principal.user_id:
-        return
-    await session.execute(
-        insert(Attachment)
-        .values(
-            file_id=stored.id,
-            record_type=UPLOAD_GRANT,
-            record_id=principal.user_id,
-            company_id=principal.company_id,
-        )
-        .on_conflict_do_nothing()
     )
 
 

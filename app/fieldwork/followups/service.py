@@ -116,11 +116,11 @@ async def update_followup(
     data: FollowupUpdate,
     if_match: str | None,
 ) -> Followup:
-    """The author edits text, kind or the next follow-up date (If-Match optional)."""
+    """The author edits text, kind or the next follow-up date (If-Match required)."""
     followup = await get_followup(session, principal, followup_id)
     if followup.user_id != principal.user_id:
         raise forbidden("Only the author may edit a follow-up.")
-    check_if_match(if_match, followup.version, required=False)
+    check_if_match(if_match, followup.version)
     fields = data.model_fields_set
     if "text" in fields and data.text:
         followup.text = data.text

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
+from app.core.concurrency import check_if_match
 from app.core.errors import forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers.access import customer_visibility
@@ -181,12 +182,18 @@ async def get_log(session: AsyncSession, principal: Principal, log_id: uuid.UUID
 
 
 async def update_log(
-    session: AsyncSession, principal: Principal, log_id: uuid.UUID, data: LogUpdate
+    session: AsyncSession,
+    principal: Principal,
+    log_id: uuid.UUID,
+    data: LogUpdate,
+    if_match: str | None,
 ) -> WorkLog:
-    """The author edits text or linked customers; figures are collected again."""
+    """The author edits text or linked customers (If-Match required); figures are collected
+    again."""
     log = await get_log(session, principal, log_id)
     if log.user_id != principal.user_id:
         raise forbidden("Only the author may edit a log.")
+    check_if_match(if_match, log.version)
     if data.text:
         log.text = data.text
     if data.customer_ids is not None:

@@ -4,13 +4,14 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
+from app.core.concurrency import check_if_match
 from app.core.errors import forbidden, not_found
 from app.customers.access import load_customer
 from app.customers.models import Customer
@@ -19,7 +20,7 @@ from app.fieldwork import periods
 from app.fieldwork.models import Checkin, VisitPlan
 from app.fieldwork.plans.schemas import PlanCreate, PlanUpdate
 from app.org import users as org_users
-from app.org.models import Company
+from app.org.models import Company, User
 
 
 async def _plannable_user(
@@ -99,18 +100,35 @@ async def _plan(session: AsyncSession, principal: Principal, plan_id: uuid.UUID)
             VisitPlan.deleted_at.is_(None),
         )
     )
-    if plan is None:
-        raise not_found("visit plan")
-    if plan.user_id != principal.user_id and plan.created_by != principal.user_id:
-        await _plannable_user(session, principal, plan.user_id)  # 403/404 unless above the planner
+    if plan is None or not await _can_see(session, principal, plan):
+        raise not_found("visit plan")  # 404, not 403, for a plan the caller may not see
     return plan
 
 
+async def _can_see(session: AsyncSession, principal: Principal, plan: VisitPlan) -> bool:
+    """A plan is seen by its planner, whoever wrote it, and managers above the planner (and
+    admins): who may plan for that user."""
+    if principal.user_id in (plan.user_id, plan.created_by):
+        return True
+    if not (principal.is_manager or principal.is_admin):
+        return False
+    return bool(
+        await session.scalar(
+            select(exists().where(User.id == plan.user_id, org_users.user_visibility(principal)))
+        )
+    )
+
+
 async def update_plan(
-    session: AsyncSession, principal: Principal, plan_id: uuid.UUID, data: PlanUpdate
+    session: AsyncSession,
+    principal: Principal,
+    plan_id: uuid.UUID,
+    data: PlanUpdate,
+    if_match: str | None,
 ) -> VisitPlan:
-    """Move, reorder or re-purpose a plan."""
+    """Move, reorder or re-purpose a plan (If-Match required)."""
     plan = await _plan(session, principal, plan_id)
+    check_if_match(if_match, plan.version)
     for field in data.model_fields_set:
         value = getattr(data, field)
         if value is not None or field in ("planned_time", "purpose"):

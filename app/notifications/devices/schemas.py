@@ -6,10 +6,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import Strict
+
 Platform = Literal["fcm", "apns", "webpush"]
 
 
-class WebPushKeys(BaseModel):
+class WebPushKeys(Strict):
     """The `keys` of a browser's PushSubscription (`subscription.toJSON().keys`)."""
 
     p256dh: str = Field(
@@ -22,7 +24,7 @@ class WebPushKeys(BaseModel):
     )
 
 
-class DeviceIn(BaseModel):
+class DeviceIn(Strict):
     """A push token of one of the caller's devices."""
 
     platform: Platform = Field(description="`fcm` (Android), `apns` (iOS) or `webpush`.")

@@ -2,9 +2,9 @@
 
 import uuid
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Response
 
-from app.core.concurrency import etag_for
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.deps import AdminCaller, Paging, Session
@@ -103,11 +103,12 @@ async def update_webhook(
     webhook_id: uuid.UUID,
     body: WebhookUpdate,
     response: Response,
-    if_match: str | None = Header(None),
+    if_match: IfMatch = None,
     principal: AdminCaller,
     session: Session,
 ) -> WebhookOut:
-    """URL, event types, description, active; `If-Match` optional (412 when stale)."""
+    """URL, event types, description, active; `If-Match` required (428 without, 412 when
+    stale)."""
     webhook = await webhooks.update_webhook(session, principal, webhook_id, body, if_match)
     return webhook_out(webhook, response)
 
@@ -130,6 +131,7 @@ async def delete_webhook(
 
 @router.post(
     "/v1/webhooks/{webhook_id}/rotate-secret",
+    operation_id="rotateWebhookSecret",
     response_model=WebhookWithSecret,
     summary="Rotate a webhook's secret",
     responses=problem_responses(401, 403, 404, 422),
@@ -146,6 +148,7 @@ async def rotate_secret(
 
 @router.get(
     "/v1/webhooks/{webhook_id}/deliveries",
+    operation_id="listWebhookDeliveries",
     response_model=Page[DeliveryOut],
     summary="List a webhook's deliveries",
     responses=problem_responses(401, 403, 404, 422),
@@ -163,6 +166,7 @@ async def list_deliveries(
 
 @router.post(
     "/v1/webhooks/{webhook_id}/test",
+    operation_id="sendWebhookTestEvent",
     status_code=202,
     response_model=DeliveryOut,
     summary="Send a test event",

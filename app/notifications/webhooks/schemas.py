@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.core.schemas import Strict
 from app.notifications.webhooks.rules import EventType
 
 
-class WebhookCreate(BaseModel):
+class WebhookCreate(Strict):
     """Subscribe an HTTPS URL to event types."""
 
     url: str = Field(..., min_length=1, max_length=2000, examples=["https://example.com/hooks"])
@@ -18,7 +19,7 @@ class WebhookCreate(BaseModel):
     active: bool = True
 
 
-class WebhookUpdate(BaseModel):
+class WebhookUpdate(Strict):
     """Only the fields sent change."""
 
     url: str | None = Field(None, min_length=1, max_length=2000)

@@ -34,6 +34,7 @@ from app.notifications.webhooks.schemas import WebhookCreate, WebhookUpdate
 
 TEST_EVENT = "webhook.test"
 DNS_TIMEOUT_S = 5.0
+MIN_PORT, MAX_PORT = 1, 65535  # httpx parses any integer port, 0 and 99999 included
 
 
 class ForbiddenAddressError(ValueError):
@@ -78,6 +79,8 @@ async def check_url(raw: str) -> str:
         raise errors.webhook_url_insecure("The URL must use https.")
     if not url.host or url.userinfo:
         raise errors.webhook_url_invalid("The URL needs a host and may not carry credentials.")
+    if url.port is not None and not MIN_PORT <= url.port <= MAX_PORT:
+        raise errors.webhook_url_invalid(f"The port must be {MIN_PORT}–{MAX_PORT}.")
     try:
         await vetted_addresses(url)
     except ForbiddenAddressError as exc:
@@ -153,9 +156,9 @@ async def update_webhook(
     data: WebhookUpdate,
     if_match: str | None,
 ) -> Webhook:
-    """Change URL, event types, description or active (If-Match optional)."""
+    """Change URL, event types, description or active (If-Match required)."""
     webhook = await get_webhook(session, principal, webhook_id)
-    check_if_match(if_match, webhook.version, required=False)
+    check_if_match(if_match, webhook.version)
     fields = data.model_fields_set
     if "url" in fields and data.url is not None:
         webhook.url = await check_url(data.url)
