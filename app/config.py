@@ -1,10 +1,13 @@
 """One Settings object for the API and the worker, read from env vars (prefix-free names below)."""
 
+import ipaddress
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from app.core.limits import MAX_BODY_BYTES
 
 DEV_SECRET_KEY = "outfield-dev-secret-not-for-production-use-0123456789"
 
@@ -27,6 +30,12 @@ class Settings(BaseSettings):
     signup_enabled: bool = Field(True, alias="OUTFIELD_SIGNUP_ENABLED")
     login_rate_limit: int = Field(10, alias="OUTFIELD_LOGIN_RATE_LIMIT", gt=0)
     login_rate_window_s: int = Field(60, alias="OUTFIELD_LOGIN_RATE_WINDOW_S", gt=0)
+    # Failed sign-ins per client address (any e-mail) and per e-mail (any address) per window.
+    login_client_failure_limit: int = Field(30, alias="OUTFIELD_LOGIN_CLIENT_FAILURE_LIMIT", gt=0)
+    login_account_failure_limit: int = Field(20, alias="OUTFIELD_LOGIN_ACCOUNT_FAILURE_LIMIT", gt=0)
+    # Reverse proxies (IPs or CIDR networks, comma-separated) whose X-Forwarded-For is
+    # believed; empty: none, the client is the socket peer.
+    trusted_proxies: str = Field("", alias="OUTFIELD_TRUSTED_PROXIES")
     idempotency_ttl_s: int = Field(86400, alias="OUTFIELD_IDEMPOTENCY_TTL_S", gt=0)
     db_pool_size: int = Field(10, alias="OUTFIELD_DB_POOL_SIZE", gt=0)
     db_echo: bool = Field(False, alias="OUTFIELD_DB_ECHO")
@@ -42,6 +51,8 @@ class Settings(BaseSettings):
     require_worker_for_ready: bool = Field(False, alias="OUTFIELD_READY_REQUIRES_WORKER")
     files_dir: str = Field("var/files", alias="OUTFIELD_FILES_DIR", min_length=1)
     max_upload_bytes: int = Field(10 * 1024 * 1024, alias="OUTFIELD_MAX_UPLOAD_BYTES", gt=0)
+    # Request bodies other than uploads (413 `request_too_large`; app/core/request_guard.py).
+    max_body_bytes: int = Field(MAX_BODY_BYTES, alias="OUTFIELD_MAX_BODY_BYTES", gt=0)
     # Webhooks: http:// and private-address hosts are for local development and tests only.
     webhook_allow_insecure_urls: bool = Field(False, alias="OUTFIELD_WEBHOOK_ALLOW_INSECURE_URLS")
     webhook_allow_private_hosts: str = Field("", alias="OUTFIELD_WEBHOOK_ALLOW_PRIVATE_HOSTS")
@@ -66,6 +77,14 @@ class Settings(BaseSettings):
     push_max_attempts: int = Field(5, alias="OUTFIELD_PUSH_MAX_ATTEMPTS", gt=0)
     push_backoff_base_s: float = Field(30.0, alias="OUTFIELD_PUSH_BACKOFF_BASE_S", gt=0)
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        for item in value.split(","):
+            if item.strip():
+                ipaddress.ip_network(item.strip(), strict=False)  # ValueError names the typo
+        return value
+
     @model_validator(mode="after")
     def _secrets_in_production(self) -> "Settings":
         if self.env == "production" and "secret_key" not in self.model_fields_set:
@@ -82,6 +101,11 @@ class Settings(BaseSettings):
             if url.startswith(prefix):
                 return "postgresql+asyncpg://" + url[len(prefix) :]
         return url
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """OUTFIELD_TRUSTED_PROXIES as a list (empty: trust no X-Forwarded-For)."""
+        return [item.strip() for item in self.trusted_proxies.split(",") if item.strip()]
 
     @property
     def is_production(self) -> bool:

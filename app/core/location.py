@@ -3,9 +3,10 @@
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.core.geo import CRS, from_wgs84, to_wgs84
+from app.core.strict import StrictScalars
 
 
-class LocationIn(BaseModel):
+class LocationIn(StrictScalars):
     """A point as the phone or map SDK reports it."""
 
     model_config = ConfigDict(extra="forbid")

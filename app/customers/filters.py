@@ -3,15 +3,26 @@
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from fastapi import Query
+from pydantic import StringConstraints
 
 from app.core.errors import ProblemError, validation_failed
 from app.core.geo import CRS, to_wgs84
+from app.core.types import FilterTimestamp
 from app.customers.schemas import Status, Tier
 
 MAX_RADIUS_M = 50_000
+# The forms the filters take, declared in the OpenAPI document and enforced by FastAPI.
+UUID_PATTERN = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+OWNER_PATTERN = f"^(me|{UUID_PATTERN})$"
+# `lat,lng` in degrees, the ranges included (-90..90, -180..180; up to three integer digits).
+_LAT = r"-?((0{0,2}[0-9]|0?[1-8][0-9])(\.[0-9]+)?|0?90(\.0+)?)"
+_LNG = r"-?((0{0,2}[0-9]|0?[1-9][0-9]|1[0-7][0-9])(\.[0-9]+)?|180(\.0+)?)"
+NEAR_PATTERN = f"^{_LAT},{_LNG}$"
+CUSTOM_FIELD_PATTERN = r"^[^:]+:[\s\S]*$"
+CustomFieldFilter = Annotated[str, StringConstraints(pattern=CUSTOM_FIELD_PATTERN)]
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ def _invalid(name: str, message: str) -> ProblemError:
 
 
 async def customer_filters(
-    owner: str | None = Query(None, description="`me` or a user id."),
+    owner: str | None = Query(None, pattern=OWNER_PATTERN, description="`me` or a user id."),
     industry: str | None = Query(None, max_length=100),
     size: str | None = Query(None, max_length=50),
     tier: Tier | None = Query(None),
@@ -52,8 +63,13 @@ async def customer_filters(
     region: str | None = Query(None, max_length=100),
     q: str | None = Query(None, max_length=100, description="Name contains."),
     tag: str | None = Query(None, max_length=50),
-    cf: list[str] = Query([], description="Custom field equals: `key:value` (repeatable)."),
-    near: str | None = Query(None, description="`lat,lng` — only customers within radius_m."),
+    cf: list[CustomFieldFilter] = Query(
+        [],
+        description="Custom field equals: `key:value` (repeatable).",
+    ),
+    near: str | None = Query(
+        None, pattern=NEAR_PATTERN, description="`lat,lng` — only customers within radius_m."
+    ),
     radius_m: float = Query(1000, gt=0, le=MAX_RADIUS_M),
     near_crs: CRS = Query(CRS.WGS84, description="CRS of `near`."),
 ) -> CustomerFilters:
@@ -101,7 +117,9 @@ async def customer_filters(
 async def pool_filters(
     pool_id: uuid.UUID | None = Query(None),
     previous_owner: uuid.UUID | None = Query(None),
-    recycled_since: datetime | None = Query(None, description="Recycled (not released) since."),
+    recycled_since: FilterTimestamp | None = Query(
+        None, description="Recycled (not released) since."
+    ),
 ) -> PoolFilters:
     """Dependency: the pool-only filters."""
     if recycled_since is not None and recycled_since.tzinfo is None:

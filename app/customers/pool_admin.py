@@ -5,9 +5,11 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Integer, func, literal, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
 from app.core.errors import not_found
@@ -29,6 +31,7 @@ from app.customers.schemas import (
     PoolUpdate,
     PreviewDay,
 )
+from app.db import savepoint
 from app.org import errors as org_errors
 from app.org.models import Company, Department
 
@@ -43,7 +46,7 @@ async def put_rules(
 ) -> PoolSettings:
     """Admin: set the holding cap, department overrides and the won exemption."""
     settings = await pool_settings(session, principal.company_id)
-    check_if_match(if_match, settings.version, required=False)
+    check_if_match(if_match, settings.version)
     department_ids = {cap.department_id for cap in data.department_caps}
     if department_ids:
         found = set(
@@ -109,8 +112,21 @@ async def _check_departments(
         )
 
 
-async def create_pool(session: AsyncSession, principal: Principal, data: PoolCreate) -> Pool:
-    """Admin: a pool scoped by region and/or industry, with its own rules."""
+async def create_pool(
+    session: AsyncSession, principal: Principal, data: PoolCreate
+) -> tuple[Pool, bool]:
+    """Admin: a pool scoped by region and/or industry, with its own rules; returns (pool,
+    created). The same client id and body again answer the pool made (`created` False); an id
+    taken otherwise (another body, another company, a deleted pool) is 409 `id_conflict`."""
+    existing = await client_ids.existing_create(
+        session,
+        Pool,
+        data.id,
+        principal.company_id,
+        lambda pool: pool.deleted_at is None and client_ids.holds(pool, data),
+    )
+    if existing is not None:
+        return existing, False
     if not data.regions and not data.industries:
         raise errors.pool_scope_required()
     await _check_departments(session, principal.company_id, data.claim_department_ids)
@@ -130,11 +146,14 @@ async def create_pool(session: AsyncSession, principal: Principal, data: PoolCre
         claim_department_ids=data.claim_department_ids,
         version=1,
     )
-    session.add(pool)
-    await session.flush()
+    try:
+        async with savepoint(session):
+            session.add(pool)
+    except IntegrityError as exc:  # a concurrent create with the same id got there first
+        raise client_ids.id_conflict() from exc
     await rehome_owned_customers(session, principal.company_id)
     await recompute_recycle(session, principal.company_id)
-    return pool
+    return pool, True
 
 
 async def update_pool(
@@ -146,7 +165,7 @@ async def update_pool(
 ) -> Pool:
     """Admin: change a pool's scope or rules; affected recycle dates are recomputed."""
     pool = await get_pool(session, principal, pool_id)
-    check_if_match(if_match, pool.version, required=False)
+    check_if_match(if_match, pool.version)
     fields = data.model_fields_set
     if pool.is_default and ({"regions", "industries"} & fields):
         raise errors.default_pool_unscoped()

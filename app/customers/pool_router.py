@@ -3,9 +3,9 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Response
+from fastapi import APIRouter, Depends, Response
 
-from app.core.concurrency import etag_for
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.pagination import Page, json_response
@@ -106,11 +106,12 @@ async def put_pool_rules(
     *,
     body: PoolRulesIn,
     response: Response,
-    if_match: str | None = Header(None),
+    if_match: IfMatch = None,
     principal: AdminCaller,
     session: Session,
 ) -> PoolRulesOut:
-    """Admin only. Changing the won exemption recomputes `recycle_at`."""
+    """Admin only; `If-Match` required (428 without, 412 when stale). Changing the won
+    exemption recomputes `recycle_at`."""
     return rules_out(await pool_admin.put_rules(session, principal, body, if_match), response)
 
 
@@ -130,15 +131,23 @@ async def list_pools(principal: Caller, session: Session) -> list[PoolOut]:
     status_code=201,
     response_model=PoolOut,
     summary="Create a scoped pool",
-    responses=problem_responses(401, 403, 422),
+    responses={
+        200: {"model": PoolOut, "description": "Same client id and body: the existing one"},
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_pool(
     body: PoolCreate,
+    response: Response,
     principal: AdminCaller,
     session: Session,
 ) -> PoolOut:
     """Admin only. Scoped by regions and/or industries; customers matching it follow its rules."""
-    return PoolOut.model_validate(await pool_admin.create_pool(session, principal, body))
+    pool, created = await pool_admin.create_pool(session, principal, body)
+    if not created:
+        response.status_code = 200
+    response.headers["ETag"] = etag_for(pool.version)
+    return PoolOut.model_validate(pool)
 
 
 @router.get(
@@ -170,11 +179,12 @@ async def update_pool(
     pool_id: uuid.UUID,
     body: PoolUpdate,
     response: Response,
-    if_match: str | None = Header(None),
+    if_match: IfMatch = None,
     principal: AdminCaller,
     session: Session,
 ) -> PoolOut:
-    """Admin only. `recycle_at` of the affected customers is recomputed in the same transaction."""
+    """Admin only; `If-Match` required (428 without, 412 when stale). `recycle_at` of the
+    affected customers is recomputed in the same transaction."""
     pool = await pool_admin.update_pool(session, principal, pool_id, body, if_match)
     response.headers["ETag"] = etag_for(pool.version)
     return PoolOut.model_validate(pool)

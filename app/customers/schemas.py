@@ -5,11 +5,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core import limits
 from app.core.location import LocationIn, LocationOut
 from app.core.schemas import Strict
-from app.core.types import Email
+from app.core.types import Birthday, CustomFields, Email, Phone, ScopeValue, Tag
 
 Status = Literal["prospect", "active", "won", "lost"]
 Tier = Literal["A", "B", "C"]
@@ -17,34 +18,21 @@ RecycleReason = Literal["no_followup", "no_deal"]
 OwnershipKind = Literal["created", "claimed", "released", "recycled", "transferred", "assigned"]
 
 
-def _check_custom_fields(value: dict[str, Any]) -> dict[str, Any]:
-    if len(value) > 50:
-        raise ValueError("at most 50 custom fields")
-    for key, item in value.items():
-        if not 1 <= len(key) <= 64:
-            raise ValueError("custom field keys are 1–64 characters")
-        if isinstance(item, dict | list):
-            raise ValueError("custom field values are strings, numbers, booleans or null")
-    return value
-
-
 class CustomerFields(Strict):
-    name: str = Field(min_length=1, max_length=200)
-    industry: str | None = Field(None, max_length=100)
+    name: str = Field(min_length=1, max_length=limits.NAME_MAX)
+    industry: str | None = Field(None, max_length=limits.SHORT_TEXT_MAX)
     size: str | None = Field(None, max_length=50)
     tier: Tier | None = None
-    source: str | None = Field(None, max_length=100)
+    source: str | None = Field(None, max_length=limits.SHORT_TEXT_MAX)
     region: str | None = Field(
         None, max_length=100, description="Region used by pool scopes, e.g. 上海."
     )
-    address: str | None = Field(None, max_length=500)
+    address: str | None = Field(None, max_length=limits.ADDRESS_MAX)
     location: LocationIn | None = None
-    phone: str | None = Field(None, max_length=50)
+    phone: str | None = Field(None, max_length=limits.PHONE_MAX)
     status: Status = "prospect"
-    tags: list[str] = Field(default_factory=list, max_length=30)
-    custom_fields: dict[str, Any] = Field(default_factory=dict)
-
-    _custom = field_validator("custom_fields")(_check_custom_fields)
+    tags: list[Tag] = Field(default_factory=list, max_length=limits.TAGS_MAX)
+    custom_fields: CustomFields = Field(default_factory=dict)
 
 
 class CustomerCreate(CustomerFields):
@@ -53,22 +41,18 @@ class CustomerCreate(CustomerFields):
 
 
 class CustomerUpdate(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    industry: str | None = Field(None, max_length=100)
+    name: str | None = Field(None, min_length=1, max_length=limits.NAME_MAX)
+    industry: str | None = Field(None, max_length=limits.SHORT_TEXT_MAX)
     size: str | None = Field(None, max_length=50)
     tier: Tier | None = None
-    source: str | None = Field(None, max_length=100)
-    region: str | None = Field(None, max_length=100)
-    address: str | None = Field(None, max_length=500)
+    source: str | None = Field(None, max_length=limits.SHORT_TEXT_MAX)
+    region: str | None = Field(None, max_length=limits.SHORT_TEXT_MAX)
+    address: str | None = Field(None, max_length=limits.ADDRESS_MAX)
     location: LocationIn | None = None
-    phone: str | None = Field(None, max_length=50)
+    phone: str | None = Field(None, max_length=limits.PHONE_MAX)
     status: Status | None = None
-    tags: list[str] | None = Field(None, max_length=30)
-    custom_fields: dict[str, Any] | None = None
-
-    _custom = field_validator("custom_fields")(
-        lambda v: v if v is None else _check_custom_fields(v)
-    )
+    tags: list[Tag] | None = Field(None, max_length=limits.TAGS_MAX)
+    custom_fields: CustomFields | None = None
 
 
 class UserRef(BaseModel):
@@ -126,20 +110,20 @@ class DuplicateCheck(BaseModel):
 
 class ContactCreate(Strict):
     id: uuid.UUID | None = None
-    name: str = Field(min_length=1, max_length=200)
-    title: str | None = Field(None, max_length=200)
-    phones: list[str] = Field(default_factory=list, max_length=10)
+    name: str = Field(min_length=1, max_length=limits.NAME_MAX)
+    title: str | None = Field(None, max_length=limits.NAME_MAX)
+    phones: list[Phone] = Field(default_factory=list, max_length=limits.PHONES_MAX)
     email: Email | None = None
-    birthday: date | None = None
+    birthday: Birthday | None = None
     is_primary: bool = False
 
 
 class ContactUpdate(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    title: str | None = Field(None, max_length=200)
-    phones: list[str] | None = Field(None, max_length=10)
+    name: str | None = Field(None, min_length=1, max_length=limits.NAME_MAX)
+    title: str | None = Field(None, max_length=limits.NAME_MAX)
+    phones: list[Phone] | None = Field(None, max_length=limits.PHONES_MAX)
     email: Email | None = None
-    birthday: date | None = None
+    birthday: Birthday | None = None
     is_primary: bool | None = None
 
 
@@ -173,20 +157,20 @@ class CollaboratorOut(BaseModel):
 
 
 class ReleaseIn(Strict):
-    reason: str = Field(min_length=1, max_length=500)
+    reason: str = Field(min_length=1, max_length=limits.REASON_MAX)
     pool_id: uuid.UUID | None = Field(None, description="Send it to this pool instead of its own.")
 
 
 class TransferIn(Strict):
     to_user_id: uuid.UUID
-    reason: str | None = Field(None, max_length=500)
+    reason: str | None = Field(None, max_length=limits.REASON_MAX)
     override_cap: bool = Field(False, description="Admins only: ignore the holding cap.")
 
 
 class DealIn(Strict):
     id: uuid.UUID | None = None
     amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
-    note: str | None = Field(None, max_length=2000)
+    note: str | None = Field(None, max_length=limits.NOTE_MAX)
 
 
 class DealOut(BaseModel):
@@ -252,15 +236,15 @@ class PoolRuleFields(Strict):
 
 class PoolCreate(PoolRuleFields):
     id: uuid.UUID | None = None
-    name: str = Field(min_length=1, max_length=200)
-    regions: list[str] = Field(default_factory=list, max_length=100)
-    industries: list[str] = Field(default_factory=list, max_length=100)
+    name: str = Field(min_length=1, max_length=limits.NAME_MAX)
+    regions: list[ScopeValue] = Field(default_factory=list, max_length=limits.SCOPE_VALUES_MAX)
+    industries: list[ScopeValue] = Field(default_factory=list, max_length=limits.SCOPE_VALUES_MAX)
 
 
 class PoolUpdate(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
-    regions: list[str] | None = Field(None, max_length=100)
-    industries: list[str] | None = Field(None, max_length=100)
+    name: str | None = Field(None, min_length=1, max_length=limits.NAME_MAX)
+    regions: list[ScopeValue] | None = Field(None, max_length=limits.SCOPE_VALUES_MAX)
+    industries: list[ScopeValue] | None = Field(None, max_length=limits.SCOPE_VALUES_MAX)
     no_followup_days: int | None = Field(None, ge=1, le=3650)
     no_deal_days: int | None = Field(None, ge=1, le=3650)
     warning_days: int | None = Field(None, ge=0, le=365)

@@ -6,10 +6,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from app.core import limits
 from app.core.schemas import Strict
 
 FeedKind = Literal["followup", "checkin", "log", "ownership"]
-COMMENT_MAX = 2000
+COMMENT_MAX = limits.NOTE_MAX
 
 
 class Ref(BaseModel):

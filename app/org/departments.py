@@ -82,8 +82,19 @@ async def company_department(
 
 async def create_department(
     session: AsyncSession, principal: Principal, data: DepartmentCreate
-) -> Department:
-    """Admin: a new department under `parent_id` (or a new root)."""
+) -> tuple[Department, bool]:
+    """Admin: a new department under `parent_id` (or a new root); returns (department, created).
+    The same client id and body again answer the department made (`created` False); an id
+    taken otherwise (another body, another company) is 409 `id_conflict`."""
+    existing = await client_ids.existing_create(
+        session,
+        Department,
+        data.id,
+        principal.company_id,
+        lambda department: department.deactivated_at is None and client_ids.holds(department, data),
+    )
+    if existing is not None:
+        return existing, False
     department = Department(
         id=data.id or uuid.uuid4(), company_id=principal.company_id, name=data.name, version=1
     )
@@ -98,7 +109,7 @@ async def create_department(
             session.add(department)
     except IntegrityError as exc:
         raise client_ids.id_conflict() from exc
-    return department
+    return department, True
 
 
 async def update_department(
@@ -110,7 +121,7 @@ async def update_department(
 ) -> Department:
     """Admin: rename and/or move a department (with its whole subtree)."""
     department = await get_department(session, principal, department_id)
-    check_if_match(if_match, department.version, required=False)
+    check_if_match(if_match, department.version)
     fields = data.model_fields_set
     if "name" in fields and data.name is not None:
         department.name = data.name

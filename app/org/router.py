@@ -2,12 +2,13 @@
 
 import uuid
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
 from app.composition import ORG_REACTIONS
-from app.core.concurrency import etag_for
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
+from app.core.strict import QueryBool
 from app.deps import AdminCaller, Caller, Paging, Session
 from app.org import departments, users
 from app.org import signup as signup_service
@@ -66,6 +67,7 @@ async def signup(body: SignupIn, session: Session) -> SignupOut:
 
 @router.get(
     "/v1/me",
+    operation_id="getMe",
     response_model=MeOut,
     tags=["org"],
     summary="Who am I",
@@ -107,15 +109,23 @@ async def list_departments(
     response_model=DepartmentOut,
     tags=["org"],
     summary="Create a department",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={
+        200: {"model": DepartmentOut, "description": "Same client id and body: the existing one"},
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_department(
     body: DepartmentCreate,
+    response: Response,
     principal: AdminCaller,
     session: Session,
 ) -> DepartmentOut:
     """Admin only. `parent_id` null makes a root."""
-    return department_out(await departments.create_department(session, principal, body))
+    department, created = await departments.create_department(session, principal, body)
+    if not created:
+        response.status_code = 200
+    response.headers["ETag"] = etag_for(department.version)
+    return department_out(department)
 
 
 @router.get(
@@ -149,11 +159,12 @@ async def update_department(
     department_id: uuid.UUID,
     body: DepartmentUpdate,
     response: Response,
-    if_match: str | None = Header(None),
+    if_match: IfMatch = None,
     principal: AdminCaller,
     session: Session,
 ) -> DepartmentOut:
-    """Admin only. Moving takes the whole subtree along; moving under itself is 409."""
+    """Admin only; `If-Match` required (428 without, 412 when stale). Moving takes the whole
+    subtree along; moving under itself is 409."""
     department = await departments.update_department(
         session, principal, department_id, body, if_match
     )
@@ -194,7 +205,7 @@ async def list_users(
     params: Paging,
     department_id: uuid.UUID | None = Query(None),
     role: Role | None = Query(None),
-    active: bool | None = Query(None),
+    active: QueryBool | None = Query(None),
     principal: Caller,
     session: Session,
 ) -> Page[UserOut]:
@@ -211,15 +222,22 @@ async def list_users(
     response_model=UserOut,
     tags=["org"],
     summary="Create a user",
-    responses=problem_responses(401, 403, 409, 422),
+    responses={
+        200: {"model": UserOut, "description": "Same client id and body: the existing one"},
+        **problem_responses(401, 403, 409, 422),
+    },
 )
 async def create_user(
     body: UserCreate,
+    response: Response,
     principal: AdminCaller,
     session: Session,
 ) -> UserOut:
     """Admin only; 409 `email_taken` when the e-mail is in use."""
-    return UserOut.model_validate(await users.create_user(session, principal, body))
+    user, created = await users.create_user(session, principal, body)
+    if not created:
+        response.status_code = 200
+    return user_out(user, response)
 
 
 @router.get(
@@ -251,11 +269,11 @@ async def update_user(
     user_id: uuid.UUID,
     body: UserUpdate,
     response: Response,
-    if_match: str | None = Header(None),
+    if_match: IfMatch = None,
     principal: AdminCaller,
     session: Session,
 ) -> UserOut:
-    """Admin only; `If-Match` optional (412 when stale)."""
+    """Admin only; `If-Match` required (428 without, 412 when stale)."""
     return user_out(await users.update_user(session, principal, user_id, body, if_match), response)
 
 

@@ -7,6 +7,7 @@ from zoneinfo import available_timezones
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app.core import limits
 from app.core.schemas import Strict
 from app.core.types import Email
 
@@ -53,11 +54,11 @@ class UserOut(BaseModel):
 
 
 class SignupIn(Strict):
-    company_name: str = Field(min_length=1, max_length=200)
-    time_zone: str = Field("Asia/Shanghai", max_length=64)
-    admin_name: str = Field(min_length=1, max_length=200)
+    company_name: str = Field(min_length=1, max_length=limits.NAME_MAX)
+    time_zone: str = Field("Asia/Shanghai", max_length=limits.TIME_ZONE_MAX)
+    admin_name: str = Field(min_length=1, max_length=limits.NAME_MAX)
     email: Email
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=8, max_length=limits.PASSWORD_MAX)
     locale: Locale = "zh-CN"
 
     @field_validator("time_zone")
@@ -81,32 +82,32 @@ class MeOut(BaseModel):
 
 class DepartmentCreate(Strict):
     id: uuid.UUID | None = None
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=limits.NAME_MAX)
     parent_id: uuid.UUID | None = Field(None, description="Null makes a root department.")
 
 
 class DepartmentUpdate(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=limits.NAME_MAX)
     parent_id: uuid.UUID | None = Field(None, description="Move under this department.")
 
 
 class UserCreate(Strict):
     id: uuid.UUID | None = None
     email: Email
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=limits.NAME_MAX)
     role: Role = "rep"
     department_id: uuid.UUID | None = None
-    password: str = Field(min_length=8, max_length=200)
+    password: str = Field(min_length=8, max_length=limits.PASSWORD_MAX)
     locale: Locale = "zh-CN"
-    phone: str | None = Field(None, max_length=32)
+    phone: str | None = Field(None, max_length=limits.USER_PHONE_MAX)
 
 
 class UserUpdate(Strict):
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: str | None = Field(None, min_length=1, max_length=limits.NAME_MAX)
     role: Role | None = None
     department_id: uuid.UUID | None = Field(None, description="Move the user to this department.")
     locale: Locale | None = None
-    phone: str | None = Field(None, max_length=32)
+    phone: str | None = Field(None, max_length=limits.USER_PHONE_MAX)
 
 
 class UserDeactivate(Strict):

@@ -9,7 +9,11 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auth.passwords import hash_password_async, verify_password_async
+from app.auth.passwords import (
+    check_password_policy_async,
+    hash_password_async,
+    verify_password_async,
+)
 from app.auth.principal import Principal
 from app.auth.service import revoke_user_tokens
 from app.core import client_ids
@@ -76,6 +80,9 @@ async def change_password(
     user = await session.get(User, principal.user_id)
     if user is None or not await verify_password_async(user.password_hash, current_password):
         raise errors.wrong_password()
+    await check_password_policy_async(
+        new_password, loc=("body", "new_password"), user_inputs=(user.email, user.name)
+    )
     user.password_hash = await hash_password_async(new_password)
     user.token_version += 1
     user.version += 1
@@ -129,8 +136,30 @@ async def unique_user(session: AsyncSession) -> AsyncIterator[None]:
         raise client_ids.id_conflict() from exc
 
 
-async def create_user(session: AsyncSession, principal: Principal, data: UserCreate) -> User:
-    """Admin: a new user of the caller's company."""
+# Create fields a user row does not hold as sent (the password is compared with its hash).
+_NOT_STORED = frozenset({"password"})
+
+
+async def create_user(
+    session: AsyncSession, principal: Principal, data: UserCreate
+) -> tuple[User, bool]:
+    """Admin: a new user of the caller's company; returns (user, created). The same client id
+    and body (password included) again answer the user made (`created` False); an id taken
+    otherwise (another body, another company) is 409 `id_conflict`."""
+    existing = await client_ids.existing_create(
+        session,
+        User,
+        data.id,
+        principal.company_id,
+        lambda user: user.is_active and client_ids.holds(user, data, exclude=_NOT_STORED),
+    )
+    if existing is not None:
+        if not await verify_password_async(existing.password_hash, data.password):
+            raise client_ids.id_conflict()
+        return existing, False
+    await check_password_policy_async(
+        data.password, loc=("body", "password"), user_inputs=(data.email, data.name)
+    )
     if data.department_id is not None:
         await company_department(session, principal.company_id, data.department_id)
     user = User(
@@ -149,7 +178,7 @@ async def create_user(session: AsyncSession, principal: Principal, data: UserCre
     )
     async with unique_user(session):
         session.add(user)
-    return user
+    return user, True
 
 
 async def update_user(
@@ -161,7 +190,7 @@ async def update_user(
 ) -> User:
     """Admin: rename, change role or locale, move to another department."""
     user = await get_user(session, principal, user_id)
-    check_if_match(if_match, user.version, required=False)
+    check_if_match(if_match, user.version)
     fields = data.model_fields_set
     if "department_id" in fields and data.department_id is not None:
         await company_department(session, principal.company_id, data.department_id)

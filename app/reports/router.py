@@ -1,11 +1,12 @@
 """HTTP: reports (read-only aggregates)."""
 
 import uuid
-from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from app.core.errors import problem_responses
+from app.core.types import BusinessDate
 from app.deps import Caller, Session
 from app.reports.schemas import VisitReport
 from app.reports.visits import visit_report
@@ -15,14 +16,16 @@ router = APIRouter(tags=["reports"])
 
 @router.get(
     "/v1/reports/visits",
+    operation_id="getVisitReport",
     response_model=VisitReport,
     summary="Visit statistics",
     responses=problem_responses(401, 404, 422),
 )
 async def visits(
     *,
-    since: date = Query(alias="from"),
-    until: date = Query(alias="to"),
+    # Inside Annotated: a `= Query()` default would drop BusinessDate's bound.
+    since: Annotated[BusinessDate, Query(alias="from")],
+    until: Annotated[BusinessDate, Query(alias="to")],
     user: uuid.UUID | None = Query(None),
     department: uuid.UUID | None = Query(None),
     principal: Caller,

@@ -4,6 +4,11 @@ from app.config import get_settings
 from tests.helpers import PASSWORD, client, signup
 
 
+async def etag_of(http, url: str, headers: dict) -> dict[str, str]:
+    """`If-Match` with the record's current ETag."""
+    return {"If-Match": (await http.get(url, headers=headers)).headers["etag"]}
+
+
 async def test_signup_creates_company_root_department_and_admin():
     async with client() as http:
         response = await http.post(
@@ -116,24 +121,37 @@ async def test_moving_a_department_moves_its_subtree_and_cycles_are_refused():
         rep, _ = await company.user("rep", team)
         assert (await http.get(f"/v1/users/{rep}", headers=west_manager)).status_code == 404
         moved = await http.patch(
-            f"/v1/departments/{east}", json={"parent_id": west}, headers=company.admin
+            f"/v1/departments/{east}",
+            json={"parent_id": west},
+            headers=company.admin | await etag_of(http, f"/v1/departments/{east}", company.admin),
         )
         assert moved.status_code == 200 and moved.json()["depth"] == 2
         assert (await http.get(f"/v1/users/{rep}", headers=west_manager)).status_code == 200
         team_after = (await http.get(f"/v1/departments/{team}", headers=company.admin)).json()
         assert team_after["depth"] == 3
         cycle = await http.patch(
-            f"/v1/departments/{west}", json={"parent_id": team}, headers=company.admin
+            f"/v1/departments/{west}",
+            json={"parent_id": team},
+            headers=company.admin | await etag_of(http, f"/v1/departments/{west}", company.admin),
         )
         assert cycle.status_code == 409 and cycle.json()["code"] == "department_cycle"
 
 
-async def test_stale_if_match_on_department_is_412():
+async def test_department_and_user_edits_need_if_match_428_and_412_when_stale():
     async with client() as http:
         company = await signup(http)
-        east = await company.department("East")
+        created = await http.post(
+            "/v1/departments",
+            json={"name": "East", "parent_id": company.root_department_id},
+            headers=company.admin,
+        )
+        east, etag = created.json()["id"], created.headers["etag"]
         got = await http.get(f"/v1/departments/{east}", headers=company.admin)
-        etag = got.headers["etag"]
+        assert got.headers["etag"] == etag == '"1"'
+        missing = await http.patch(
+            f"/v1/departments/{east}", json={"name": "East 2"}, headers=company.admin
+        )
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
         ok = await http.patch(
             f"/v1/departments/{east}",
             json={"name": "East 2"},
@@ -146,6 +164,23 @@ async def test_stale_if_match_on_department_is_412():
             headers=company.admin | {"If-Match": etag},
         )
         assert stale.status_code == 412 and stale.json()["code"] == "version_mismatch"
+        user = await http.post(
+            "/v1/users",
+            json={"email": "e@example.test", "name": "E", "password": PASSWORD},
+            headers=company.admin,
+        )
+        assert user.status_code == 201 and user.headers["etag"] == '"1"'
+        url = f"/v1/users/{user.json()['id']}"
+        missing = await http.patch(url, json={"name": "E2"}, headers=company.admin)
+        assert missing.status_code == 428 and missing.json()["code"] == "if_match_required"
+        renamed = await http.patch(
+            url, json={"name": "E2"}, headers=company.admin | {"If-Match": '"1"'}
+        )
+        assert renamed.status_code == 200 and renamed.headers["etag"] == '"2"'
+        stale = await http.patch(
+            url, json={"name": "E3"}, headers=company.admin | {"If-Match": '"1"'}
+        )
+        assert stale.status_code == 412
 
 
 async def test_department_with_active_users_cannot_be_deactivated():
@@ -179,7 +214,7 @@ async def test_admin_moves_and_promotes_a_user():
         response = await http.patch(
             f"/v1/users/{rep}",
             json={"department_id": east, "role": "manager"},
-            headers=company.admin,
+            headers=company.admin | await etag_of(http, f"/v1/users/{rep}", company.admin),
         )
         assert response.status_code == 200
         assert response.json()["department_id"] == east and response.json()["role"] == "manager"
@@ -210,3 +245,56 @@ async def test_admin_cannot_deactivate_themselves():
             f"/v1/users/{company.admin_id}/deactivate", headers=company.admin
         )
         assert response.status_code == 409 and response.json()["code"] == "cannot_deactivate_self"
+
+
+async def test_creating_a_department_again_with_its_client_id_answers_it_or_409():
+    async with client() as http:
+        company = await signup(http)
+        other = await signup(http, name="Other")
+        body = {"id": str(uuid.uuid4()), "name": "Sales", "parent_id": company.root_department_id}
+        created = await http.post("/v1/departments", json=body, headers=company.admin)
+        assert created.status_code == 201, created.text
+        again = await http.post("/v1/departments", json=body, headers=company.admin)
+        assert again.status_code == 200, again.text
+        assert again.json() == created.json()
+        renamed = await http.post(
+            "/v1/departments", json=body | {"name": "Ops"}, headers=company.admin
+        )
+        assert renamed.status_code == 409 and renamed.json()["code"] == "id_conflict"
+        theirs = await http.post(
+            "/v1/departments",
+            json=body | {"parent_id": other.root_department_id},
+            headers=other.admin,
+        )
+        assert theirs.status_code == 409 and theirs.json()["code"] == "id_conflict"
+        assert theirs.json()["detail"] == renamed.json()["detail"]
+        assert "Sales" not in theirs.text
+
+
+async def test_creating_a_user_again_with_its_client_id_answers_it_or_409():
+    async with client() as http:
+        company = await signup(http)
+        other = await signup(http, name="Other")
+        body = {
+            "id": str(uuid.uuid4()),
+            "email": "li.wei@example.test",
+            "name": "Li Wei",
+            "department_id": company.root_department_id,
+            "password": PASSWORD,
+        }
+        created = await http.post("/v1/users", json=body, headers=company.admin)
+        assert created.status_code == 201, created.text
+        again = await http.post("/v1/users", json=body, headers=company.admin)
+        assert again.status_code == 200, again.text
+        assert again.json() == created.json()
+        for changed in ({"name": "Wei Li"}, {"password": PASSWORD + "-other"}):
+            response = await http.post("/v1/users", json=body | changed, headers=company.admin)
+            assert response.status_code == 409, response.text
+            assert response.json()["code"] == "id_conflict"
+        theirs = await http.post(
+            "/v1/users",
+            json=body | {"email": "x@example.test", "department_id": other.root_department_id},
+            headers=other.admin,
+        )
+        assert theirs.status_code == 409 and theirs.json()["code"] == "id_conflict"
+        assert "li.wei" not in theirs.text and "Li Wei" not in theirs.text

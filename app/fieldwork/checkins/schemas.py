@@ -4,27 +4,29 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
+from app.core import limits
 from app.core.location import LocationIn, LocationOut
 from app.core.schemas import Strict
+from app.core.types import Timestamp
 
 
 class CheckinCreate(Strict):
     id: uuid.UUID | None = Field(None, description="Client-generated id: retries are safe.")
     customer_id: uuid.UUID
     location: LocationIn
-    client_recorded_at: AwareDatetime = Field(description="When the phone recorded it.")
+    client_recorded_at: Timestamp = Field(description="When the phone recorded it.")
     offline: bool = Field(False, description="Recorded offline and sent later.")
-    purpose: str | None = Field(None, max_length=200)
-    note: str | None = Field(None, max_length=5000)
+    purpose: str | None = Field(None, max_length=limits.PURPOSE_MAX)
+    note: str | None = Field(None, max_length=limits.CHECKIN_NOTE_MAX)
     photo_ids: list[uuid.UUID] = Field(default_factory=list, max_length=9)
     mock_location: bool = Field(False, description="As reported by the phone OS.")
-    device_id: str | None = Field(None, max_length=200)
+    device_id: str | None = Field(None, max_length=limits.PURPOSE_MAX)
 
 
 class CheckoutIn(Strict):
-    client_recorded_at: AwareDatetime | None = Field(None, description="Defaults to now.")
+    client_recorded_at: Timestamp | None = Field(None, description="Defaults to now.")
 
 
 class Flag(BaseModel):

@@ -4,9 +4,11 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
+from app.core import limits
 from app.core.schemas import Strict
+from app.core.types import Timestamp
 
 FollowupKind = Literal["call", "visit", "message", "meeting", "other"]
 
@@ -15,16 +17,16 @@ class FollowupCreate(Strict):
     id: uuid.UUID | None = None
     customer_id: uuid.UUID
     kind: FollowupKind
-    text: str = Field(min_length=1, max_length=10_000)
+    text: str = Field(min_length=1, max_length=limits.FOLLOWUP_TEXT_MAX)
     attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
-    next_followup_at: AwareDatetime | None = None
+    next_followup_at: Timestamp | None = None
     checkin_id: uuid.UUID | None = None
 
 
 class FollowupUpdate(Strict):
-    text: str | None = Field(None, min_length=1, max_length=10_000)
+    text: str | None = Field(None, min_length=1, max_length=limits.FOLLOWUP_TEXT_MAX)
     kind: FollowupKind | None = None
-    next_followup_at: AwareDatetime | None = None
+    next_followup_at: Timestamp | None = None
 
 
 class FollowupOut(BaseModel):

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core import limits
 from app.core.schemas import Strict
+from app.core.types import BusinessDate
 
 Period = Literal["daily", "weekly", "monthly"]
 
@@ -14,16 +16,16 @@ Period = Literal["daily", "weekly", "monthly"]
 class LogCreate(Strict):
     id: uuid.UUID | None = None
     period: Period = "daily"
-    day: date | None = Field(
+    day: BusinessDate | None = Field(
         None, description="Any day of the period; default today (company time)."
     )
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(min_length=1, max_length=limits.LOG_TEXT_MAX)
     customer_ids: list[uuid.UUID] = Field(default_factory=list, max_length=100)
     attachment_ids: list[uuid.UUID] = Field(default_factory=list, max_length=20)
 
 
 class LogUpdate(Strict):
-    text: str | None = Field(None, min_length=1, max_length=20_000)
+    text: str | None = Field(None, min_length=1, max_length=limits.LOG_TEXT_MAX)
     customer_ids: list[uuid.UUID] | None = Field(None, max_length=100)
 
 

@@ -6,7 +6,9 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from app.core import limits
 from app.core.schemas import Strict
+from app.core.types import BusinessDate
 
 PlanStatus = Literal["planned", "done", "missed"]
 
@@ -15,17 +17,17 @@ class PlanCreate(Strict):
     id: uuid.UUID | None = None
     user_id: uuid.UUID | None = Field(None, description="Whose plan; managers plan for their reps.")
     customer_id: uuid.UUID
-    plan_date: date
+    plan_date: BusinessDate
     planned_time: time | None = None
     sequence: int = Field(0, ge=0, le=1000, description="Order in the day's route.")
-    purpose: str | None = Field(None, max_length=200)
+    purpose: str | None = Field(None, max_length=limits.PURPOSE_MAX)
 
 
 class PlanUpdate(Strict):
-    plan_date: date | None = None
+    plan_date: BusinessDate | None = None
     planned_time: time | None = None
     sequence: int | None = Field(None, ge=0, le=1000)
-    purpose: str | None = Field(None, max_length=200)
+    purpose: str | None = Field(None, max_length=limits.PURPOSE_MAX)
 
 
 class PlanOut(BaseModel):

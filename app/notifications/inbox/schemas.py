@@ -2,9 +2,12 @@
 
 import uuid
 from datetime import datetime, time
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from app.core import limits
+from app.core.schemas import Body
 
 KINDS = (
     "comment",
@@ -45,9 +48,9 @@ class ReadAll(BaseModel):
     marked_read: int
 
 
-class Preferences(BaseModel):
+class Preferences(Body):
     model_config = ConfigDict(extra="forbid")
-    muted_kinds: list[str] = Field(
+    muted_kinds: list[Annotated[str, Field(max_length=limits.KIND_MAX)]] = Field(
         default_factory=list,
         max_length=50,
         description="Kinds that still fill the inbox but are never pushed.",
