@@ -14,7 +14,7 @@ SERVICES = _services="$$(bash scripts/services.sh)" && eval "$$_services"
 help:
 	@echo "make run      - API + worker on local services with demo data"
 	@echo "make test     - the whole test suite (real PostgreSQL+PostGIS and Redis)"
-	@echo "make lint     - ruff + mypy"
+	@echo "make lint     - ruff + mypy, Spectral + Redocly on openapi/openapi.json"
 	@echo "make openapi  - regenerate openapi/openapi.json"
 	@echo "make services - start (or reuse) local PostgreSQL+PostGIS and Redis"
 
@@ -41,8 +41,20 @@ test: install
 	bash scripts/browser.sh
 	$(SERVICES) && $(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: install
+# The OpenAPI linters, pinned in tools/openapi-lint/package-lock.json (Node 20+ and npm).
+OPENAPI_LINT := tools/openapi-lint
+OPENAPI_LINT_STAMP := $(OPENAPI_LINT)/node_modules/.installed
+
+$(OPENAPI_LINT_STAMP): $(OPENAPI_LINT)/package.json $(OPENAPI_LINT)/package-lock.json
+	cd $(OPENAPI_LINT) && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
+
+lint: install $(OPENAPI_LINT_STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+	$(OPENAPI_LINT)/node_modules/.bin/spectral lint --ruleset $(OPENAPI_LINT)/.spectral.yaml \
+		--fail-severity=hint openapi/openapi.json
+	REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true $(OPENAPI_LINT)/node_modules/.bin/redocly lint \
+		--config $(OPENAPI_LINT)/redocly.yaml openapi/openapi.json
 
 openapi: install
 	$(BIN)/python -m scripts.export_openapi

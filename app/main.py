@@ -4,14 +4,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.auth.principal import check_bearer
 from app.auth.router import router as auth_router
 from app.auth.tokens import token_scope
 from app.config import get_settings
 from app.core.errors import install_error_handlers
 from app.core.idempotency import IdempotencyMiddleware
+from app.core.methods import install_method_not_allowed
 from app.core.observability import RequestContextMiddleware, configure_logging
+from app.core.openapi import install_openapi
 from app.core.redis import close_redis
+from app.core.request_guard import install_request_guard
 from app.customers.contacts_router import router as contacts_router
 from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
@@ -59,10 +64,17 @@ def create_app() -> FastAPI:
         docs_url=None,  # self-hosted pages: app/ops/docs.py
         redoc_url=None,
     )
+    install_openapi(app)
     install_docs(app)
     install_error_handlers(app)
-    app.add_middleware(IdempotencyMiddleware, token_scope=token_scope)
+    app.add_middleware(IdempotencyMiddleware, token_scope=token_scope, caller_check=check_bearer)
+    install_method_not_allowed(app)  # outside idempotency: a 405 claims no key
+    install_request_guard(app)
     app.add_middleware(RequestContextMiddleware)
+    if settings.trusted_proxy_list:
+        # Outermost: every layer sees the client a trusted proxy named (right-most untrusted
+        # X-Forwarded-For address). Run uvicorn with --no-proxy-headers (see README).
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     for router in (
         ops_router,
         auth_router,

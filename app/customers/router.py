@@ -3,10 +3,10 @@
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from app.composition import TIMELINE_SOURCES
-from app.core.concurrency import etag_for
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
@@ -127,6 +127,7 @@ async def create_customer(
 
 @router.get(
     "/v1/customers/duplicates",
+    operation_id="checkDuplicateCustomers",
     response_model=DuplicateCheck,
     summary="Check for duplicates (查重)",
     responses=problem_responses(401, 422),
@@ -144,6 +145,7 @@ async def check_duplicates(
 
 @router.get(
     "/v1/customers/nearby",
+    operation_id="listNearbyCustomers",
     response_model=NearbyOut,
     summary="Visible customers near a point",
     responses=problem_responses(401, 422),
@@ -207,12 +209,13 @@ async def update_customer(
     customer_id: uuid.UUID,
     body: CustomerUpdate,
     response: Response,
-    if_match: str | None = Header(None, description="The ETag you read (required)."),
+    if_match: IfMatch = None,
     crs: CRS = CRS_QUERY,
     principal: Caller,
     session: Session,
 ) -> CustomerOut:
-    """`If-Match` required (428 without, 412 when stale). Owner and clocks are not writable."""
+    """`If-Match` required (428 without, 412 when stale). Owner and clocks are not writable;
+    `status` `won`/`lost` only through a deal (422 `status_needs_deal`)."""
     customer = await service.update_customer(session, principal, customer_id, body, if_match)
     return customer_out(customer, crs, response)
 
@@ -285,6 +288,7 @@ async def record_deal(
 
 @router.get(
     "/v1/customers/{customer_id}/ownership",
+    operation_id="listOwnershipHistory",
     response_model=Page[OwnershipEventOut],
     summary="Ownership history",
     responses=problem_responses(401, 404, 422),
@@ -304,6 +308,7 @@ async def ownership_history(
 
 @router.get(
     "/v1/customers/{customer_id}/timeline",
+    operation_id="getCustomerTimeline",
     response_model=Page[TimelineItem],
     summary="Everything that happened to the customer",
     responses=problem_responses(401, 404, 422),

@@ -15,7 +15,7 @@ from app.ops.schemas import Health, JobEnqueued, JobRunOut, JobsOut, Readiness, 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz", response_model=Health, summary="Process is up")
+@router.get("/healthz", operation_id="getHealth", response_model=Health, summary="Process is up")
 async def healthz() -> Health:
     """Answers 200 while the process runs; checks nothing else."""
     return Health(status="ok")
@@ -23,6 +23,7 @@ async def healthz() -> Health:
 
 @router.get(
     "/readyz",
+    operation_id="getReadiness",
     response_model=Readiness,
     summary="Ready to serve",
     responses=problem_responses(503),
@@ -50,6 +51,7 @@ async def readyz(session: Session) -> Readiness | JSONResponse:
 
 @router.get(
     "/metrics",
+    operation_id="getMetrics",
     summary="Prometheus metrics",
     response_class=Response,
     responses={

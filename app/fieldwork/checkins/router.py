@@ -1,7 +1,6 @@
 """HTTP: check-ins."""
 
 import uuid
-from datetime import datetime
 
 from fastapi import APIRouter, Query, Response
 
@@ -9,6 +8,8 @@ from app.core.errors import problem_responses
 from app.core.geo import CRS
 from app.core.location import location_out
 from app.core.pagination import Page
+from app.core.strict import QueryBool
+from app.core.types import FilterTimestamp
 from app.deps import Caller, Paging, Session
 from app.fieldwork.checkins import service as checkins
 from app.fieldwork.checkins.schemas import CheckinCreate, CheckinOut, CheckoutIn, flags_out
@@ -87,9 +88,9 @@ async def list_checkins(
     params: Paging,
     user: uuid.UUID | None = Query(None),
     customer: uuid.UUID | None = Query(None),
-    since: datetime | None = Query(None, alias="from", description="Recorded at or after."),
-    until: datetime | None = Query(None, alias="to", description="Recorded before."),
-    flagged: bool | None = Query(
+    since: FilterTimestamp | None = Query(None, alias="from", description="Recorded at or after."),
+    until: FilterTimestamp | None = Query(None, alias="to", description="Recorded before."),
+    flagged: QueryBool | None = Query(
         None, description="Only flagged (true) or clean (false) check-ins."
     ),
     crs: CRS = CRS_QUERY,
@@ -133,6 +134,7 @@ async def get_checkin(
 
 @router.post(
     "/v1/checkins/{checkin_id}/checkout",
+    operation_id="checkOut",
     response_model=CheckinOut,
     tags=["checkins"],
     summary="Check out (close the visit)",

@@ -1,13 +1,13 @@
 """HTTP: follow-ups."""
 
 import uuid
-from datetime import datetime
 
-from fastapi import APIRouter, Header, Query, Response
+from fastapi import APIRouter, Query, Response
 
-from app.core.concurrency import etag_for
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
+from app.core.types import FilterTimestamp
 from app.deps import Caller, Paging, Session
 from app.fieldwork.files import service as files
 from app.fieldwork.followups import service as followups
@@ -77,8 +77,8 @@ async def list_followups(
     customer: uuid.UUID | None = Query(None),
     user: uuid.UUID | None = Query(None),
     kind: FollowupKind | None = Query(None),
-    since: datetime | None = Query(None, alias="from"),
-    until: datetime | None = Query(None, alias="to"),
+    since: FilterTimestamp | None = Query(None, alias="from"),
+    until: FilterTimestamp | None = Query(None, alias="to"),
     principal: Caller,
     session: Session,
 ) -> Page[FollowupOut]:
@@ -129,11 +129,11 @@ async def update_followup(
     followup_id: uuid.UUID,
     body: FollowupUpdate,
     response: Response,
-    if_match: str | None = Header(None),
+    if_match: IfMatch = None,
     principal: Caller,
     session: Session,
 ) -> FollowupOut:
-    """The author only; `If-Match` optional (412 when stale)."""
+    """The author only; `If-Match` required (428 without, 412 when stale)."""
     followup = await followups.update_followup(session, principal, followup_id, body, if_match)
     response.headers["ETag"] = etag_for(followup.version)
     attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])

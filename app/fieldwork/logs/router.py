@@ -1,13 +1,14 @@
 """HTTP: work logs."""
 
 import uuid
-from datetime import date
 
 from fastapi import APIRouter, Query, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
+from app.core.types import BusinessDate
 from app.deps import Caller, Paging, Session
 from app.fieldwork.files import service as files
 from app.fieldwork.logs import service as logs
@@ -59,6 +60,7 @@ async def create_log(
     log, created = await logs.create_log(session, principal, body)
     if not created:
         response.status_code = 200
+    response.headers["ETag"] = etag_for(log.version)
     return (await logs_out(session, [log]))[0]
 
 
@@ -74,8 +76,8 @@ async def list_logs(
     params: Paging,
     user: uuid.UUID | None = Query(None),
     period: Period | None = Query(None),
-    since: date | None = Query(None, alias="from"),
-    until: date | None = Query(None, alias="to"),
+    since: BusinessDate | None = Query(None, alias="from"),
+    until: BusinessDate | None = Query(None, alias="to"),
     principal: Caller,
     session: Session,
 ) -> Page[LogOut]:
@@ -98,11 +100,14 @@ async def list_logs(
 )
 async def get_log(
     log_id: uuid.UUID,
+    response: Response,
     principal: Caller,
     session: Session,
 ) -> LogOut:
     """404 when not visible."""
-    return (await logs_out(session, [await logs.get_log(session, principal, log_id)]))[0]
+    log = await logs.get_log(session, principal, log_id)
+    response.headers["ETag"] = etag_for(log.version)
+    return (await logs_out(session, [log]))[0]
 
 
 @router.patch(
@@ -113,13 +118,19 @@ async def get_log(
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_log(
+    *,
     log_id: uuid.UUID,
     body: LogUpdate,
+    response: Response,
+    if_match: IfMatch = None,
     principal: Caller,
     session: Session,
 ) -> LogOut:
-    """The author only; the figures are collected again."""
-    return (await logs_out(session, [await logs.update_log(session, principal, log_id, body)]))[0]
+    """The author only; `If-Match` required (428 without, 412 when stale). The figures are
+    collected again."""
+    log = await logs.update_log(session, principal, log_id, body, if_match)
+    response.headers["ETag"] = etag_for(log.version)
+    return (await logs_out(session, [log]))[0]
 
 
 @router.delete(

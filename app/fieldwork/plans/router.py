@@ -1,12 +1,13 @@
 """HTTP: visit plans."""
 
 import uuid
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Response
 
+from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
+from app.core.types import BusinessDate
 from app.deps import Caller, Session
 from app.fieldwork.plans import service as plans
 from app.fieldwork.plans.schemas import DayRoute, PlanCreate, PlanOut, PlanUpdate
@@ -36,6 +37,7 @@ def plan_out(row: tuple[Any, ...]) -> PlanOut:
 
 @router.post(
     "/v1/visit-plans",
+    operation_id="createVisitPlan",
     status_code=201,
     response_model=PlanOut,
     tags=["visit-plans"],
@@ -55,11 +57,13 @@ async def create_plan(
     plan, created = await plans.create_plan(session, principal, body)
     if not created:
         response.status_code = 200
+    response.headers["ETag"] = etag_for(plan.version)
     return plan_out(await plans.get_plan(session, principal, plan.id))
 
 
 @router.get(
     "/v1/visit-plans",
+    operation_id="getDayRoute",
     response_model=DayRoute,
     tags=["visit-plans"],
     summary="A day's route",
@@ -67,7 +71,9 @@ async def create_plan(
 )
 async def day_route(
     *,
-    day: date | None = Query(None, alias="date", description="Default: today (company time)."),
+    day: BusinessDate | None = Query(
+        None, alias="date", description="Default: today (company time)."
+    ),
     user: uuid.UUID | None = Query(None, description="Default: you."),
     principal: Caller,
     session: Session,
@@ -79,6 +85,7 @@ async def day_route(
 
 @router.get(
     "/v1/visit-plans/{plan_id}",
+    operation_id="getVisitPlan",
     response_model=PlanOut,
     tags=["visit-plans"],
     summary="Get a plan",
@@ -86,33 +93,43 @@ async def day_route(
 )
 async def get_plan(
     plan_id: uuid.UUID,
+    response: Response,
     principal: Caller,
     session: Session,
 ) -> PlanOut:
-    """With its status."""
-    return plan_out(await plans.get_plan(session, principal, plan_id))
+    """With its status; 404 for a plan the caller may not see."""
+    row = await plans.get_plan(session, principal, plan_id)
+    response.headers["ETag"] = etag_for(row[0].version)
+    return plan_out(row)
 
 
 @router.patch(
     "/v1/visit-plans/{plan_id}",
+    operation_id="updateVisitPlan",
     response_model=PlanOut,
     tags=["visit-plans"],
     summary="Change a plan",
     responses=problem_responses(401, 403, 404, 422),
 )
 async def update_plan(
+    *,
     plan_id: uuid.UUID,
     body: PlanUpdate,
+    response: Response,
+    if_match: IfMatch = None,
     principal: Caller,
     session: Session,
 ) -> PlanOut:
-    """Move it to another day, reorder, re-purpose."""
-    plan = await plans.update_plan(session, principal, plan_id, body)
+    """Move it to another day, reorder, re-purpose; `If-Match` required (428 without, 412
+    when stale)."""
+    plan = await plans.update_plan(session, principal, plan_id, body, if_match)
+    response.headers["ETag"] = etag_for(plan.version)
     return plan_out(await plans.get_plan(session, principal, plan.id))
 
 
 @router.delete(
     "/v1/visit-plans/{plan_id}",
+    operation_id="deleteVisitPlan",
     status_code=204,
     tags=["visit-plans"],
     summary="Cancel a plan",

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from app.core.errors import problem_responses
 from app.core.pagination import Page
+from app.core.strict import QueryBool
 from app.deps import Caller, Paging, Session
 from app.notifications.inbox import service
 from app.notifications.inbox.schemas import (
@@ -21,6 +22,7 @@ router = APIRouter(tags=["notifications"])
 
 @router.get(
     "/v1/notifications",
+    operation_id="listNotifications",
     response_model=Page[NotificationOut],
     summary="My notifications",
     responses=problem_responses(401, 422),
@@ -28,7 +30,7 @@ router = APIRouter(tags=["notifications"])
 async def inbox(
     *,
     params: Paging,
-    unread_only: bool = Query(False),
+    unread_only: QueryBool = Query(False),
     principal: Caller,
     session: Session,
 ) -> Page[NotificationOut]:
@@ -39,6 +41,7 @@ async def inbox(
 
 @router.get(
     "/v1/notifications/unread-count",
+    operation_id="getUnreadCount",
     response_model=UnreadCount,
     summary="How many are unread",
     responses=problem_responses(401),
@@ -50,6 +53,7 @@ async def unread(principal: Caller, session: Session) -> UnreadCount:
 
 @router.post(
     "/v1/notifications/read-all",
+    operation_id="markAllNotificationsRead",
     response_model=ReadAll,
     summary="Mark all read",
     responses=problem_responses(401),
@@ -61,6 +65,7 @@ async def read_all(principal: Caller, session: Session) -> ReadAll:
 
 @router.post(
     "/v1/notifications/{notification_id}/read",
+    operation_id="markNotificationRead",
     response_model=NotificationOut,
     summary="Mark read",
     responses=problem_responses(401, 404, 422),
@@ -76,6 +81,7 @@ async def read_one(
 
 @router.get(
     "/v1/notifications/preferences",
+    operation_id="getNotificationPreferences",
     response_model=Preferences,
     summary="My notification preferences",
     responses=problem_responses(401),
@@ -92,6 +98,7 @@ async def get_preferences(principal: Caller, session: Session) -> Preferences:
 
 @router.put(
     "/v1/notifications/preferences",
+    operation_id="putNotificationPreferences",
     response_model=Preferences,
     summary="Set notification preferences",
     responses=problem_responses(401, 422),
