@@ -10,11 +10,14 @@ tokens the app issued, in the same run (server `bare-full`).
 For the common request (no photos, a new id) it does what `app.fieldwork.checkins.router` +
 `app.fieldwork.checkins.service.create_checkin` do, statement for statement, with the SQL written
 out by hand (no SQLAlchemy; from `app` only the pure `app.fieldwork.checkins.rules`,
-`app.notifications.inbox.templates.render` and `app.core.geo`):
+`app.notifications.inbox.templates.render` and `app.core.geo`, plus the token check and the
+deny-list lookup of `app.auth`):
 
 1. the token check of `app.auth.tokens.decode_access_token` (PyJWT, HS256, issuer,
    audience, the required claims, exp/nbf against the clock) with the secret, issuer and
-   audience from the env vars and defaults of `app/config.py`; then the caller lookup of
+   audience from the env vars and defaults of `app/config.py`; the deny-list of signed-out
+   tokens (`app.auth.denylist.is_denied`, the app's own function: one Redis EXISTS by the
+   jti, REDIS_URL); then the caller lookup of
    `app.auth.principal` (one SELECT of the user and their department path; active and
    token_version checked) — on the connection the request then uses;
 2. one transaction (`conn.transaction()`: BEGIN … COMMIT):
@@ -39,10 +42,11 @@ out by hand (no SQLAlchemy; from `app` only the pure `app.fieldwork.checkins.rul
      shaped like `event_payload`;
 3. 201 with the same JSON body (`CheckinOut`, `?crs=` honoured).
 
-Round trips, as in the app: caller lookup, BEGIN, context, INSERT, UPDATE, feed item,
-[recipients, notifications,] webhook outbox, COMMIT. Pool: asyncpg, max size
-OUTFIELD_DB_POOL_SIZE (10, the app's pool_size; the app may overflow to twice that, which a
-bench with ≤ 10 clients never reaches); asyncpg prepares and caches every statement.
+Round trips, as in the app: the deny-list EXISTS (Redis), caller lookup, BEGIN, context,
+INSERT, UPDATE, feed item, [recipients, notifications,] webhook outbox, COMMIT. Pool:
+asyncpg, max size OUTFIELD_DB_POOL_SIZE (10, the app's pool_size; the app may overflow to
+twice that, which a bench with ≤ 10 clients never reaches); asyncpg prepares and caches every
+statement.
 
 Differences from the real endpoint:
 * not handled (they add no statement to the common request): `photo_ids` (422 here; the app
@@ -79,9 +83,11 @@ from fastapi.responses import JSONResponse
 from fastapi.security import OAuth2PasswordBearer
 from pydantic import BaseModel
 
+from app.auth.denylist import is_denied
 from app.auth.tokens import decode_access_token
 from app.core.geo import from_wgs84, to_wgs84
 from app.core.location import LocationOut
+from app.core.redis import close_redis
 from app.fieldwork.checkins import rules
 from app.fieldwork.checkins.schemas import CheckinCreate, CheckinOut, Flag
 from app.notifications.inbox.templates import render
@@ -211,7 +217,7 @@ INSERT INTO feed_items (id, company_id, kind, subject_type, subject_id, customer
                         summary, like_count, comment_count, created_at)
 VALUES ($1::uuid, $2::uuid, 'checkin', 'checkin', $3::uuid, $4::uuid, $5::uuid, $6::jsonb, 0, 0,
         $7::timestamptz)
-ON CONFLICT (subject_type, subject_id) DO NOTHING
+ON CONFLICT (subject_type, subject_id, company_id) DO NOTHING
 RETURNING id
 """
 
@@ -252,7 +258,7 @@ INSERT_NOTIFICATIONS = (
     + ", ".join(f"${i}::{kind}[]" for i, (_, kind) in enumerate(NOTE_COLUMNS, 1))
     + ") AS u("
     + ", ".join(name for name, _ in NOTE_COLUMNS)
-    + ")\nON CONFLICT (user_id, dedupe_key) DO NOTHING\nRETURNING id"
+    + ")\nON CONFLICT (user_id, dedupe_key, company_id) DO NOTHING\nRETURNING id"
 )
 
 # app.notifications.webhooks.service._enqueue_statement: $1 company, $2 event id, $3 event type,
@@ -335,6 +341,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await pool.close()
+        await close_redis()
 
 
 app = FastAPI(lifespan=lifespan)
@@ -371,6 +378,8 @@ async def create_checkin(  # noqa: C901, PLR0912, PLR0915 - one endpoint, writte
         raise unauthorized("token_expired") from exc
     except jwt.InvalidTokenError as exc:
         raise unauthorized("invalid_token") from exc
+    if await is_denied(claims.jti):
+        raise unauthorized("token_revoked")
     if body.photo_ids:
         raise Problem(422, "photos_not_in_baseline")
     async with pool.acquire() as conn:

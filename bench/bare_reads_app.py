@@ -20,7 +20,9 @@ Per request, the same work as the real endpoint:
 1. the bearer token from `Authorization` (FastAPI's `OAuth2PasswordBearer`, as the app),
    checked as `app.auth.tokens.decode_access_token` does (PyJWT HS256, issuer, audience,
    required claims, exp / nbf against the clock) with the secret, issuer and audience of
-   `app/config.py` (same env vars, same defaults);
+   `app/config.py` (same env vars, same defaults); then the deny-list of signed-out tokens,
+   `app.auth.denylist.is_denied` (the app's own function: one Redis EXISTS by the jti, on the
+   app's shared client, REDIS_URL), as `app.auth.principal.verify_access_token` does;
 2. on one pooled asyncpg connection (pool of OUTFIELD_DB_POOL_SIZE, 10): the caller lookup
    of `app.auth.principal` (the app's own statement) and its checks (found, active,
    token_version);
@@ -66,10 +68,12 @@ from fastapi import Depends, FastAPI, Query, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import OAuth2PasswordBearer
 
+from app.auth.denylist import is_denied
 from app.auth.tokens import decode_access_token
 from app.core.geo import CRS, to_wgs84
 from app.core.location import location_out
 from app.core.pagination import Page, PageParams, make_page
+from app.core.redis import close_redis
 from app.customers.schemas import CustomerOut, NearbyCustomer, NearbyOut
 from app.feed.schemas import CommentOut, FeedItemOut, Ref
 
@@ -223,6 +227,7 @@ async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
     finally:
         await pool.close()
+        await close_redis()
 
 
 app = FastAPI(lifespan=lifespan)
@@ -245,8 +250,9 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-def claims_of(token: str | None) -> tuple[uuid.UUID, uuid.UUID, int]:
-    """The app's own token check (`decode_access_token`): (user, company, version) or 401."""
+async def claims_of(token: str | None) -> tuple[uuid.UUID, uuid.UUID, int]:
+    """The app's own token check (`decode_access_token`, then the deny-list's one Redis
+    EXISTS, `is_denied`): (user, company, version) or 401."""
     if not token:
         raise Problem(401, "not_authenticated")
     try:
@@ -255,12 +261,14 @@ def claims_of(token: str | None) -> tuple[uuid.UUID, uuid.UUID, int]:
         raise Problem(401, "token_expired") from exc
     except jwt.InvalidTokenError as exc:
         raise Problem(401, "invalid_token") from exc
+    if await is_denied(claims.jti):
+        raise Problem(401, "token_revoked")
     return claims.user_id, claims.company_id, claims.token_version
 
 
 async def caller(conn: asyncpg.Connection, token: str | None) -> dict[str, Any]:
     """app.auth.principal.current_principal: the caller's row, checked; → the context."""
-    user_id, company_id, version = claims_of(token)
+    user_id, company_id, version = await claims_of(token)
     sql, args = bind(STATEMENTS["caller"], {"user_id": user_id, "company_id": company_id})
     row = await conn.fetchrow(sql, *args)
     if row is None:

@@ -120,7 +120,8 @@ async def delete_posts(conn, ids: list[uuid.UUID]) -> None:  # noqa: ANN001
     await conn.execute("DELETE FROM checkins WHERE id = ANY($1)", ids)
 
 
-async def restore_customers(conn, ids: list[uuid.UUID] | None = None) -> str:  # noqa: ANN001
+async def restore_customers(conn, ids: list[uuid.UUID] | None = None,  # noqa: ANN001
+                            snapshot: str = SNAPSHOT) -> str:  # fmt: skip
     """Every column of the snapshot's customers (or of `ids` among them) back as it was."""
     columns = [
         r["column_name"]
@@ -134,7 +135,7 @@ async def restore_customers(conn, ids: list[uuid.UUID] | None = None) -> str:  #
         )
     ]
     assignments = ", ".join(f"{c} = s.{c}" for c in columns)
-    sql = f"UPDATE customers AS c SET {assignments} FROM {SNAPSHOT} AS s WHERE c.id = s.id"
+    sql = f"UPDATE customers AS c SET {assignments} FROM {snapshot} AS s WHERE c.id = s.id"
     if ids is None:
         return await conn.execute(sql)
     return await conn.execute(sql + " AND s.id = ANY($1)", ids)
