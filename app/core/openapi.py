@@ -300,6 +300,8 @@ class _RequestRules:
             node["$ref"] = _COMPONENT + self.ref(node["$ref"].removeprefix(_COMPONENT))
         if node.get("type") == "string":
             _request_string(node)
+        if isinstance(node.get("propertyNames"), dict):  # object keys: strings, always
+            _request_string(node["propertyNames"])
         for key, value in node.items():
             if key in ("properties", "patternProperties", "$defs"):
                 for child in value.values():

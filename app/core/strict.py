@@ -35,7 +35,10 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_TIME = re.compile(
     r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})?$"
 )
-TIME_OF_DAY_PATTERN = r"^[0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?([Zz]|[+-][0-9]{2}:[0-9]{2})?$"
+TIME_OF_DAY_PATTERN = (
+    r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?"
+    r"([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
 """A time of day as the API takes and gives it: `hh:mm[:ss[.ffffff]]`, offset optional."""
 _TIME = re.compile(TIME_OF_DAY_PATTERN)
 _SCALARS: tuple[type, ...] = (bool, int, float, Decimal, datetime, date, time)

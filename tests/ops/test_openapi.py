@@ -178,6 +178,8 @@ def _request_strings():
                 yield from walk(components[name], name)
         if node.get("type") == "string":
             yield where, node
+        if "propertyNames" in node:
+            yield f"{where} keys", {"type": "string", **node["propertyNames"]}
         for key, value in node.items():
             if key not in ("default", "examples", "example", "enum", "const"):
                 yield from walk(value, f"{where}.{key}")
