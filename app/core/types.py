@@ -1,11 +1,13 @@
 """Shared field types for request bodies and query filters."""
 
 import json
+import re
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
 
 from app.core import clock, limits
 from app.core.limits import EARLIEST_DATE, LATEST_DATE, MAX_YEAR, MIN_YEAR
@@ -102,4 +104,35 @@ CustomFields = Annotated[
         f"{limits.CUSTOM_FIELDS_MAX} keys, {limits.CUSTOM_FIELDS_BYTES_MAX} bytes as JSON.",
     ),
     AfterValidator(_custom_fields_size),
+]
+
+
+# Money (API contract: a decimal string with up to two places; NUMERIC(14, 2) in the database):
+# a JSON string only — never a number, which a client may have rounded through a float.
+MONEY_PATTERN = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+_MONEY = re.compile(MONEY_PATTERN)
+
+
+def _money_string(value: Any) -> Any:
+    if isinstance(value, Decimal):  # already parsed (built in code, not from a request)
+        return value
+    if not isinstance(value, str) or not _MONEY.match(value):
+        raise ValueError(
+            "money is a decimal string with up to 12 digits and 2 decimal places, e.g. '1234.50'"
+        )
+    return value
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money_string),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": MONEY_PATTERN,
+            "description": "A decimal string with up to two places (exact money).",
+            "examples": ["12345.67"],
+        },
+        mode="validation",
+    ),
 ]

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core import limits
 from app.core.location import LocationIn, LocationOut
 from app.core.schemas import Strict
-from app.core.types import Birthday, CustomFields, Email, Phone, ScopeValue, Tag
+from app.core.types import Birthday, CustomFields, Email, Money, Phone, ScopeValue, Tag
 
 Status = Literal["prospect", "active", "won", "lost"]
 Tier = Literal["A", "B", "C"]
@@ -169,7 +169,7 @@ class TransferIn(Strict):
 
 class DealIn(Strict):
     id: uuid.UUID | None = None
-    amount: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    amount: Money | None = None
     note: str | None = Field(None, max_length=limits.NOTE_MAX)
 
 

@@ -117,3 +117,22 @@ async def test_a_deal_moves_the_no_deal_clock_and_tells_managers_collaborators_a
             "amount": "12345.67",
             "note": "first order",
         }
+
+
+@pytest.mark.parametrize(
+    "amount", [12.5, "", " 1", "1e2", "1_000", "12.345", "-1", "1234567890123"]
+)
+async def test_a_deal_amount_is_a_decimal_string_with_two_places_or_422(amount):
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        customer = await create_customer(http, rep, "Money Ltd")
+        response = await http.post(
+            f"/v1/customers/{customer['id']}/deals", json={"amount": amount}, headers=rep
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["errors"][0]["loc"] == ["body", "amount"]
+        ok = await http.post(
+            f"/v1/customers/{customer['id']}/deals", json={"amount": "1234.5"}, headers=rep
+        )
+        assert ok.status_code == 201 and ok.json()["amount"] == "1234.5"
