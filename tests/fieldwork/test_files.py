@@ -184,6 +184,29 @@ async def test_a_file_of_another_type_is_415_whatever_its_name(content):
         assert response.json()["code"] == "unsupported_file_type"
 
 
+@pytest.mark.parametrize(
+    ("accept", "answered"),
+    [
+        (None, "audio/mpeg"),
+        ("*/*", "audio/mpeg"),
+        ("audio/*, application/octet-stream", "audio/mpeg"),
+        ("application/octet-stream", "application/octet-stream"),
+    ],
+)
+async def test_a_download_is_the_files_type_unless_only_octet_streams_are_accepted(
+    accept, answered
+):
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        body = (await upload(http, rep, mp3(3))).json()
+        headers = dict(rep) | ({"Accept": accept} if accept else {})
+        download = await http.get(body["download_url"], headers=headers)
+        assert download.status_code == 200
+        assert download.headers["content-type"] == answered
+        assert download.content == mp3(3)
+
+
 @pytest.mark.parametrize("name", ["photo\x1b[31m.jpg", "\x1b]0;title\x1b\\.jpg"])
 async def test_a_file_name_postgresql_cannot_store_is_422_naming_it(name):
     async with client() as http:

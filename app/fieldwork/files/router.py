@@ -21,6 +21,7 @@ from app.fieldwork.models import StoredFile
 
 # Room for the multipart framing (boundaries, part headers, the `id` field) around the file.
 MULTIPART_ALLOWANCE_BYTES = 64 * 1024
+OCTET_STREAM = "application/octet-stream"
 CONTENT_TYPES = (
     "image/jpeg",
     "image/png",
@@ -145,7 +146,7 @@ async def get_file(
     responses={
         200: {
             "description": "The stored bytes.",
-            "content": {content_type: {} for content_type in CONTENT_TYPES},
+            "content": {content_type: {} for content_type in (*CONTENT_TYPES, OCTET_STREAM)},
         },
         304: {"description": "Not modified (`If-None-Match` matched the ETag)."},
         **problem_responses(401, 404, 422),
@@ -155,10 +156,13 @@ async def download_file(
     *,
     file_id: uuid.UUID,
     if_none_match: str | None = Header(None),
+    accept: str | None = Header(None),
     principal: Caller,
     session: Session,
 ) -> Response:
-    """Same visibility as the file. `ETag` is the sha256; the bytes under an id never change."""
+    """Same visibility as the file. `ETag` is the sha256; the bytes under an id never change.
+    Answered as the file's own type, or as `application/octet-stream` when `Accept` asks for
+    that and not for the file's type (generic clients that only read octet streams)."""
     stored = await files.get_file(session, principal, file_id)
     etag = f'"{stored.sha256}"'
     headers = {
@@ -171,4 +175,18 @@ async def download_file(
         if etag in candidates or "*" in candidates:
             return Response(status_code=304, headers=headers)
     content = await files.open_file(stored)
-    return Response(content, media_type=stored.content_type, headers=headers)
+    return Response(
+        content, media_type=_answered_type(stored.content_type, accept), headers=headers
+    )
+
+
+def _answered_type(content_type: str, accept: str | None) -> str:
+    """The file's type, unless `Accept` names octet streams and neither the type, its family
+    (`image/*`) nor `*/*`."""
+    if not accept:
+        return content_type
+    asked = {part.split(";")[0].strip().lower() for part in accept.split(",")}
+    family = content_type.split("/")[0] + "/*"
+    if OCTET_STREAM in asked and not asked & {content_type, family, "*/*"}:
+        return OCTET_STREAM
+    return content_type
