@@ -7,7 +7,14 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
 
 from app.core import clock, limits
 from app.core.limits import EARLIEST_DATE, LATEST_DATE, MAX_YEAR, MIN_YEAR
@@ -136,3 +143,18 @@ Money = Annotated[
         mode="validation",
     ),
 ]
+
+
+def _two_places(value: Decimal) -> str:
+    return f"{value.quantize(Decimal('0.01'))}"
+
+
+MoneyOut = Annotated[
+    Decimal,
+    PlainSerializer(_two_places, return_type=str, when_used="json"),
+    WithJsonSchema(
+        {"type": "string", "pattern": MONEY_PATTERN, "examples": ["12345.67"]},
+        mode="serialization",
+    ),
+]
+"""Money in a response: always two places (`"1234.50"`)."""

@@ -2,7 +2,6 @@
 
 import uuid
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.core import limits
 from app.core.location import LocationIn, LocationOut
 from app.core.schemas import Strict
-from app.core.types import Birthday, CustomFields, Email, Money, Phone, ScopeValue, Tag
+from app.core.types import Birthday, CustomFields, Email, Money, MoneyOut, Phone, ScopeValue, Tag
 
 Status = Literal["prospect", "active", "won", "lost"]
 Tier = Literal["A", "B", "C"]
@@ -178,7 +177,7 @@ class DealOut(BaseModel):
     id: uuid.UUID
     customer_id: uuid.UUID
     user_id: uuid.UUID
-    amount: Decimal | None
+    amount: MoneyOut | None
     note: str | None
     closed_at: datetime
 

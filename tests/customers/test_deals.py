@@ -135,4 +135,4 @@ async def test_a_deal_amount_is_a_decimal_string_with_two_places_or_422(amount):
         ok = await http.post(
             f"/v1/customers/{customer['id']}/deals", json={"amount": "1234.5"}, headers=rep
         )
-        assert ok.status_code == 201 and ok.json()["amount"] == "1234.5"
+        assert ok.status_code == 201 and ok.json()["amount"] == "1234.50"
