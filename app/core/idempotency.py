@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
+from app.core.asgi import header, read_body
 from app.core.clock import now
 from app.core.errors import ProblemError, field_issue, problem_response
 from app.core.idempotency_models import IdempotencyRecord
@@ -40,13 +41,6 @@ MAX_HELD_BODY = 1024 * 1024
 log = logging.getLogger("outfield.idempotency")
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return str(value, "latin-1")
-    return None
-
-
 # The caller's 'company:user' from a bearer token, or None when the token is invalid. Given
 # by the app (auth decodes tokens; core knows no domain package).
 TokenScope = Callable[[str], str | None]
@@ -57,7 +51,7 @@ CallerCheck = Callable[[str], Awaitable[None]]
 
 def _bearer_token(scope: Scope) -> str | None:
     """The bearer token, "" without an Authorization header, None for another scheme."""
-    authorization = _header(scope, b"authorization")
+    authorization = header(scope, b"authorization")
     if not authorization:
         return ""
     scheme, _, token = authorization.partition(" ")
@@ -86,7 +80,7 @@ class IdempotencyMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in UNSAFE_METHODS:
             return await self.app(scope, receive, send)
-        key = _header(scope, b"idempotency-key")
+        key = header(scope, b"idempotency-key")
         path: str = scope["path"]
         if key is None or path.startswith(EXCLUDED_PREFIXES):
             return await self.app(scope, receive, send)
@@ -103,13 +97,13 @@ class IdempotencyMiddleware:
         if caller is None:
             return await self.app(scope, receive, send)
 
-        body = await _read_body(receive)
+        body = await read_body(receive)
         digest = hashlib.sha256()
         for part in (
             scope["method"],
             path,
             scope.get("query_string", b"").decode(),
-            _header(scope, b"content-type") or "",
+            header(scope, b"content-type") or "",
         ):
             digest.update(part.encode() + b"\0")
         digest.update(body)
@@ -207,18 +201,6 @@ class _HeldResponse:
                 await _forget(self.record_scope)  # else retries would see 409 until expiry
         await self.downstream(self.start)
         await self.downstream({"type": "http.response.body", "body": bytes(self.body)})
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 async def _claim(record_scope: str, request_hash: str) -> tuple[bool, IdempotencyRecord | None]:

@@ -19,6 +19,7 @@ from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import get_settings
+from app.core.asgi import header, read_body
 from app.core.errors import (
     PROBLEM_MEDIA_TYPE,
     problem_response,
@@ -36,13 +37,6 @@ REQUEST_TOO_LARGE_RESPONSES = problem_responses(413)
 
 class _TooLarge(Exception):
     """The body went past the cap while it streamed in."""
-
-
-def _header(scope: Scope, name: bytes) -> str:
-    for key, value in scope.get("headers", ()):
-        if key == name:
-            return str(value.decode("latin-1"))
-    return ""
 
 
 def body_cap(content_type: str) -> int:
@@ -114,9 +108,9 @@ class RequestGuardMiddleware:
             await _invalid(scope, *found)(scope, receive, send)
             return
 
-        content_type = _header(scope, b"content-type")
+        content_type = header(scope, b"content-type") or ""
         cap = body_cap(content_type)
-        declared = _header(scope, b"content-length")
+        declared = header(scope, b"content-length") or ""
         if declared.isdigit() and int(declared) > cap:
             await _too_large(scope, cap)(scope, receive, send)
             return
@@ -146,7 +140,7 @@ class RequestGuardMiddleware:
         app_receive: Callable[[], Any] = counted_receive
         try:
             if content_type.lower().startswith(FORM_MEDIA_TYPE):
-                body = await _read_body(counted_receive)
+                body = await read_body(counted_receive)
                 form = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
                 if found := _pairs_problem(form, "body"):
                     await _invalid(scope, *found)(scope, receive, send)
@@ -157,18 +151,6 @@ class RequestGuardMiddleware:
             if started:
                 raise
             await _too_large(scope, cap)(scope, receive, send)
-
-
-async def _read_body(receive: Callable[[], Any]) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Callable[[], Any]:
