@@ -3,6 +3,7 @@ alike (instead of lists that one process fills at start-up and another never see
 
 * A company signs up: besides its root department and admin, it gets its default pool and
   pool settings (customers).
+* A company signs up: it also gets its default sales pipeline and lost reasons (pipeline).
 * A user is deactivated: their customers go to the successor or back to the pool, with the
   ownership events, feed items and webhooks of a transfer or release (customers).
 * A customer's timeline: its ownership events and deals (customers) with the follow-ups,
@@ -13,9 +14,10 @@ from app.customers import ownership
 from app.customers.history import TimelineSource
 from app.fieldwork import timeline as fieldwork_timeline
 from app.org.users import OrgReactions
+from app.pipeline import defaults as pipeline_defaults
 
 ORG_REACTIONS = OrgReactions(
-    on_signup=(ownership.on_signup,),
+    on_signup=(ownership.on_signup, pipeline_defaults.on_signup),
     on_deactivated=(ownership.on_user_deactivated,),
 )
 

@@ -27,12 +27,20 @@ from app.fieldwork.files.router import router as files_router
 from app.fieldwork.followups.router import router as followups_router
 from app.fieldwork.logs.router import router as logs_router
 from app.fieldwork.plans.router import router as plans_router
+from app.leads.conversion.router import router as lead_conversion_router
+from app.leads.imports.router import router as lead_imports_router
+from app.leads.pools.router import router as lead_pools_router
+from app.leads.records.router import router as leads_router
 from app.notifications.devices.router import router as devices_router
 from app.notifications.inbox.router import router as notifications_router
 from app.notifications.webhooks.router import router as webhooks_router
 from app.ops.docs import install_docs
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
+from app.pipeline.opportunities.router import router as opportunities_router
+from app.pipeline.pipelines.router import router as pipelines_router
+from app.reports.leads_router import router as lead_reports_router
+from app.reports.pipeline_router import router as pipeline_reports_router
 from app.reports.router import router as reports_router
 
 DESCRIPTION = """
@@ -88,6 +96,14 @@ def create_app() -> FastAPI:
         logs_router,
         plans_router,
         reports_router,
+        pipelines_router,
+        opportunities_router,
+        pipeline_reports_router,
+        lead_pools_router,
+        leads_router,
+        lead_imports_router,
+        lead_conversion_router,
+        lead_reports_router,
         feed_router,
         notifications_router,
         devices_router,

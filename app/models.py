@@ -22,6 +22,15 @@ from app.fieldwork.models import (
     WorkLog,
     WorkLogCustomer,
 )
+from app.leads.models import (
+    Campaign,
+    ImportJob,
+    Lead,
+    LeadEvent,
+    LeadPool,
+    LeadPoolMember,
+    LeadSettings,
+)
 from app.notifications.models import (
     Device,
     Notification,
@@ -32,8 +41,21 @@ from app.notifications.models import (
 )
 from app.ops.models import JobRun, ReminderRun
 from app.org.models import Company, Department, User
+from app.pipeline.models import LostReason, Opportunity, Pipeline, Stage, StageChange
 
 __all__ = [
+    "Campaign",
+    "ImportJob",
+    "Lead",
+    "LeadEvent",
+    "LeadPool",
+    "LeadPoolMember",
+    "LeadSettings",
+    "LostReason",
+    "Opportunity",
+    "Pipeline",
+    "Stage",
+    "StageChange",
     "Attachment",
     "Base",
     "Checkin",

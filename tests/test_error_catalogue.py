@@ -20,7 +20,18 @@ from app.core.errors import ProblemError, field_error, field_errors, field_issue
 APP = Path(__file__).resolve().parents[1] / "app"
 
 # Every domain package with problem codes of its own. None is left uncatalogued.
-PACKAGES = ("auth", "customers", "feed", "fieldwork", "notifications", "ops", "org", "reports")
+PACKAGES = (
+    "auth",
+    "customers",
+    "feed",
+    "fieldwork",
+    "leads",
+    "notifications",
+    "ops",
+    "org",
+    "pipeline",
+    "reports",
+)
 
 # Calls whose second positional argument (or `code=`) is a problem code.
 CODE_CALLS = {"ProblemError", "field_error", "field_errors", "problem_response"}

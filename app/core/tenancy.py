@@ -46,17 +46,24 @@ def tenant_key(table: str) -> UniqueConstraint:
 
 
 def tenant_fk(
-    table: str, column: str, target: str, *, ondelete: str | None = None
+    table: str,
+    column: str,
+    target: str,
+    *,
+    ondelete: str | None = None,
+    use_alter: bool = False,
 ) -> ForeignKeyConstraint:
     """(company_id, column) → target (company_id, id): a reference within one company.
 
     Named as the single-column key it replaces. With MATCH SIMPLE (the default) a NULL in
     `column` skips the check. ON DELETE SET NULL must name the column — `SET NULL (owner_id)`
-    (PostgreSQL 15) — so company_id is never nulled with it.
+    (PostgreSQL 15) — so company_id is never nulled with it. `use_alter` for one of two
+    tables that point at each other (the key is added after both exist).
     """
     return ForeignKeyConstraint(
         [TENANT_COLUMN, column],
         [f"{target}.{TENANT_COLUMN}", f"{target}.id"],
         name=f"fk_{table}_{column}_{target}",
         ondelete=ondelete,
+        use_alter=use_alter,
     )

@@ -147,12 +147,25 @@ class Followup(Base):
         tenant_fk("followups", "user_id", "users"),
         tenant_fk("followups", "customer_id", "customers"),
         tenant_fk("followups", "checkin_id", "checkins"),
+        tenant_fk("followups", "lead_id", "leads"),
+        # On a customer, or on a lead (which, once converted, also names its customer).
+        CheckConstraint(
+            "customer_id IS NOT NULL OR lead_id IS NOT NULL", name="customer_or_lead"
+        ),
+        Index(
+            "ix_followups_lead_created",
+            "company_id",
+            "lead_id",
+            "created_at",
+            postgresql_where=text("lead_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
     company_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     user_id: Mapped[uuid.UUID]
-    customer_id: Mapped[uuid.UUID]
+    customer_id: Mapped[uuid.UUID | None]
+    lead_id: Mapped[uuid.UUID | None]
     kind: Mapped[FollowupKind] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     next_followup_at: Mapped[datetime | None]

@@ -43,6 +43,28 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("成交确认", "{actor}与客户「{customer}」成交 {amount}"),
         "en": ("Deal won", "{actor} closed a deal with {customer} {amount}"),
     },
+    "lead_assigned": {
+        "zh-CN": ("新线索分配给你", "{actor}把线索「{lead}」（{company_name}）分配给了你"),
+        "en": ("Lead assigned to you", "{actor} assigned the lead {lead} ({company_name}) to you"),
+    },
+    "leads_assigned": {
+        "zh-CN": ("新线索分配给你", "{actor}给你分配了{count}条线索"),
+        "en": ("Leads assigned to you", "{actor} assigned {count} leads to you"),
+    },
+    "opportunity_stale": {
+        "zh-CN": ("商机停滞", "商机「{opportunity}」（{customer}）已{days}天未成交，请推进或关闭"),
+        "en": (
+            "Opportunity gone stale",
+            "{opportunity} ({customer}) has been open {days} days: move it on or close it",
+        ),
+    },
+    "opportunity_stage_changed": {
+        "zh-CN": ("商机阶段变化", "{actor}把商机「{opportunity}」从{from_stage}推进到{to_stage}"),
+        "en": (
+            "Opportunity moved",
+            "{actor} moved {opportunity} from {from_stage} to {to_stage}",
+        ),
+    },
     "customer_released": {
         "zh-CN": ("客户退回公海", "{actor}把客户「{customer}」退回了公海：{reason}"),
         "en": ("Customer released", "{actor} released {customer} to the pool: {reason}"),

@@ -19,6 +19,13 @@ EventType = Literal[
     "collaborator.added",
     "comment.created",
     "like.created",
+    "lead.created",
+    "lead.assigned",
+    "lead.converted",
+    "opportunity.created",
+    "opportunity.stage_changed",
+    "opportunity.won",
+    "opportunity.lost",
     "webhook.test",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

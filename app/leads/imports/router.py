@@ -1,0 +1,5 @@
+"""HTTP: lead imports and their progress."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

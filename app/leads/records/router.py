@@ -1,0 +1,5 @@
+"""HTTP: leads."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

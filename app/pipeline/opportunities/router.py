@@ -1,0 +1,5 @@
+"""HTTP: opportunities and their advance through the stages."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

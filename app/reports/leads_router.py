@@ -1,0 +1,5 @@
+"""HTTP: the lead report."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: the funnel and forecast reports."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
