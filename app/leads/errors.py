@@ -62,7 +62,7 @@ def lead_not_convertible(status: str, required: str | None) -> ProblemError:
         409,
         "lead_not_convertible",
         f"A lead with status {status} may not be converted here.",
-        status=status,
+        lead_status=status,
         required_status=required,
     )
 

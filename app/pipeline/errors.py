@@ -65,7 +65,9 @@ def lost_reason_required() -> ProblemError:
 
 def opportunity_closed(status: str) -> ProblemError:
     """409: changing a won (or, without allow_backward, lost) opportunity."""
-    return ProblemError(409, "opportunity_closed", f"The opportunity is {status}.", status=status)
+    return ProblemError(
+        409, "opportunity_closed", f"The opportunity is {status}.", opportunity_status=status
+    )
 
 
 def unknown_stage(loc: str = "stage_id") -> ProblemError:
