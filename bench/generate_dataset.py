@@ -13,7 +13,8 @@ What it does, in order:
    materialised as '/<root>/<region>/<team>/' like app/org/departments.py), one admin,
    `--managers` managers (regions first, then teams) and `--reps` reps spread over the
    teams. Everyone has the same Argon2 hash of `--password` (default 'bench-password').
-   The default pool and pool settings come from `ensure_company_pools`; the holding cap is
+   The default pool and pool settings come from `ensure_company_pools`, the default sales
+   pipeline and lost reasons from `create_default_pipeline` (as at signup); the holding cap is
    then raised to `--holding-cap` (default 2000): the generator bypasses the API and hands
    each rep ~1,400 customers, which the default cap of 20 would never allow.
 3. Bulk-loads customers with asyncpg COPY (binary), generated in Python so names and phones
@@ -196,6 +197,7 @@ async def create_org(url: str, args: argparse.Namespace, rng: random.Random, now
     from app.customers.models import PoolSettings
     from app.customers.pools import ensure_company_pools
     from app.org.models import Company, Department, User
+    from app.pipeline.defaults import create_default_pipeline
 
     if args.departments < 2:
         raise SystemExit("--departments must be at least 2 (a root and one team)")
@@ -276,6 +278,7 @@ async def create_org(url: str, args: argparse.Namespace, rng: random.Random, now
             reps.append(Rep(person.id, city, team.id))
         await session.flush()
         pool = await ensure_company_pools(session, company_id)
+        await create_default_pipeline(session, company_id)  # what signup gives a company
         await session.flush()
         await session.execute(
             update(PoolSettings)
