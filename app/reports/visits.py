@@ -33,7 +33,7 @@ def _stats(
     }
 
 
-async def _scope(
+async def report_scope(
     session: AsyncSession,
     principal: Principal,
     user_id: uuid.UUID | None,
@@ -74,7 +74,7 @@ async def visit_report(
     zone = company.time_zone
     start = periods.local_midnight(since, zone)
     end = periods.local_midnight(until + timedelta(days=1), zone)
-    users, prefix = await _scope(session, principal, user_id, department_id)
+    users, prefix = await report_scope(session, principal, user_id, department_id)
     user_ids = [u.id for u in users]
     flagged = case((func.jsonb_array_length(Checkin.flags) > 0, 1), else_=0)
     # Plan vs actual exactly as the plans themselves say it (plans.plan_status).
