@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 from app.core import limits
 from app.core.schemas import Strict
 
-FeedKind = Literal["followup", "checkin", "log", "ownership"]
+FeedKind = Literal["followup", "checkin", "log", "ownership", "opportunity"]
 COMMENT_MAX = limits.NOTE_MAX
 
 

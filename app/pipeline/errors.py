@@ -70,24 +70,24 @@ def opportunity_closed(status: str) -> ProblemError:
     )
 
 
-def unknown_stage(loc: str = "stage_id") -> ProblemError:
-    """422: a stage that is not (or no longer) in this pipeline."""
+def unknown_stage(loc: str = "stage_id", where: str = "body") -> ProblemError:
+    """422: a stage that is not (or no longer) in this pipeline (`where`: body or query)."""
     return field_error(
         422,
         "unknown_stage",
         "The stage is not an active stage of this pipeline.",
-        loc=("body", loc),
+        loc=(where, loc),
         msg="unknown stage",
     )
 
 
-def unknown_pipeline() -> ProblemError:
+def unknown_pipeline(loc: str = "pipeline_id") -> ProblemError:
     """422: a pipeline id that does not exist in the company."""
     return field_error(
         422,
         "unknown_pipeline",
         "The pipeline does not exist.",
-        loc=("body", "pipeline_id"),
+        loc=("body", loc),
         msg="unknown pipeline",
     )
 
@@ -117,4 +117,83 @@ def pipeline_in_use(count: int) -> ProblemError:
         "pipeline_in_use",
         f"{count} open opportunities use this pipeline.",
         opportunities=count,
+    )
+
+
+def stage_kinds_required(missing: list[str]) -> ProblemError:
+    """422: a pipeline must keep at least one active open, one won and one lost stage."""
+    return ProblemError(
+        422,
+        "stage_kinds_required",
+        "A pipeline needs at least one open, one won and one lost stage; missing: "
+        + ", ".join(missing)
+        + ".",
+        missing_kinds=missing,
+    )
+
+
+def stage_retired() -> ProblemError:
+    """409: changing or deleting a stage that is already retired."""
+    return ProblemError(409, "stage_retired", "The stage is retired; it only keeps history.")
+
+
+def stage_kind_mismatch() -> ProblemError:
+    """422: moving a deleted stage's opportunities to a stage of another kind."""
+    return field_error(
+        422,
+        "stage_kind_mismatch",
+        "Opportunities move only to a stage of the same kind (open, won or lost).",
+        loc=("query", "move_to_stage_id"),
+        msg="another kind of stage",
+    )
+
+
+def too_many_stages(limit: int) -> ProblemError:
+    """422: more stages than a pipeline may have."""
+    return field_error(
+        422,
+        "too_many_stages",
+        f"A pipeline has at most {limit} stages.",
+        loc=("body", "stages"),
+        msg="too many stages",
+    )
+
+
+def pipeline_name_taken() -> ProblemError:
+    """409: another pipeline of the company has this name."""
+    return field_error(
+        409,
+        "pipeline_name_taken",
+        "Another pipeline has this name.",
+        loc=("body", "name"),
+        msg="name taken",
+    )
+
+
+def lost_reason_taken() -> ProblemError:
+    """409: the company's list already has this lost reason."""
+    return field_error(
+        409,
+        "lost_reason_taken",
+        "The list already has this lost reason.",
+        loc=("body", "label"),
+        msg="label taken",
+    )
+
+
+def opportunity_changed() -> ProblemError:
+    """409: another move of the opportunity won the race; reload it and try again."""
+    return ProblemError(
+        409, "opportunity_changed", "The opportunity moved meanwhile; reload it and try again."
+    )
+
+
+def unknown_owner() -> ProblemError:
+    """422: an owner id that is not an active user of the company."""
+    return field_error(
+        422,
+        "unknown_owner",
+        "The owner must be an active user of your company.",
+        loc=("body", "owner_id"),
+        msg="unknown user",
     )

@@ -30,6 +30,8 @@ from app.fieldwork.files.storage import get_storage
 from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile, WorkLog
 from app.fieldwork.visibility import log_visibility, record_visibility
 from app.org.models import Company
+from app.pipeline.models import Opportunity
+from app.pipeline.visibility import opportunity_visibility
 
 # Record types files attach to: the table, and the rule deciding who sees its (not deleted)
 # rows — and so the files attached to them.
@@ -37,6 +39,8 @@ RECORD_TABLES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]]
     "checkin": (Checkin, lambda principal: record_visibility(principal, Checkin)),
     "followup": (Followup, lambda principal: record_visibility(principal, Followup)),
     "log": (WorkLog, log_visibility),
+    # Attached by app.pipeline.opportunities (evidence, file answers); seen like the opportunity.
+    "opportunity": (Opportunity, opportunity_visibility),
 }
 RECORD_TYPES = tuple(RECORD_TABLES)
 READ_CHUNK_BYTES = 64 * 1024
