@@ -149,9 +149,7 @@ class Followup(Base):
         tenant_fk("followups", "checkin_id", "checkins"),
         tenant_fk("followups", "lead_id", "leads"),
         # On a customer, or on a lead (which, once converted, also names its customer).
-        CheckConstraint(
-            "customer_id IS NOT NULL OR lead_id IS NOT NULL", name="customer_or_lead"
-        ),
+        CheckConstraint("customer_id IS NOT NULL OR lead_id IS NOT NULL", name="customer_or_lead"),
         Index(
             "ix_followups_lead_created",
             "company_id",

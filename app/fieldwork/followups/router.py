@@ -27,6 +27,7 @@ def followup_out(followup: Followup, attachment_ids: list[uuid.UUID]) -> Followu
         id=followup.id,
         user_id=followup.user_id,
         customer_id=followup.customer_id,
+        lead_id=followup.lead_id,
         kind=followup.kind,
         text=followup.text,
         attachment_ids=attachment_ids,
@@ -55,7 +56,9 @@ async def create_followup(
     principal: Caller,
     session: Session,
 ) -> FollowupOut:
-    """Resets the customer's follow-up clock. Pool customers: 409 `customer_not_owned` for reps."""
+    """Resets the customer's follow-up clock. Pool customers: 409 `customer_not_owned` for reps.
+    With `lead_id` instead of `customer_id` (exactly one): a lead you own or manage the owner
+    of (409 `lead_not_owned` in its pool); moves the lead's clock, status new → contacted."""
     followup, created = await followups.create_followup(session, principal, body)
     if not created:
         response.status_code = 200
@@ -75,6 +78,7 @@ async def list_followups(
     *,
     params: Paging,
     customer: uuid.UUID | None = Query(None),
+    lead_id: uuid.UUID | None = Query(None, description="Follow-ups on this lead."),
     user: uuid.UUID | None = Query(None),
     kind: FollowupKind | None = Query(None),
     since: FilterTimestamp | None = Query(None, alias="from"),
@@ -85,6 +89,7 @@ async def list_followups(
     """Visible follow-ups, newest first."""
     filters = {
         "customer_id": customer,
+        "lead_id": lead_id,
         "user_id": user,
         "kind": kind,
         "since": since,

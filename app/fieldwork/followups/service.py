@@ -23,6 +23,8 @@ from app.fieldwork.files import service as files
 from app.fieldwork.followups.schemas import FollowupCreate, FollowupUpdate
 from app.fieldwork.models import Checkin, Followup
 from app.fieldwork.visibility import record_visibility
+from app.leads.records import service as lead_records
+from app.notifications.webhooks.service import enqueue_event
 from app.org.models import User
 
 
@@ -40,6 +42,9 @@ async def create_followup(
     )
     if existing is not None:
         return existing, False
+    if data.lead_id is not None:
+        return await _create_on_lead(session, principal, data, request_hash), True
+    assert data.customer_id is not None  # the schema asks for exactly one of the two
     access = await load_customer(session, principal, data.customer_id)
     if access.customer.owner_id is None and not (principal.is_manager or principal.is_admin):
         raise customer_errors.customer_not_owned("This customer is in the pool: claim it first.")
@@ -93,6 +98,57 @@ async def create_followup(
     return followup, True
 
 
+async def _create_on_lead(
+    session: AsyncSession, principal: Principal, data: FollowupCreate, request_hash: str
+) -> Followup:
+    """A follow-up on a lead the caller owns (or manages the owner of): moves the lead's
+    clock; no feed item (the feed is about customers), a `followup.created` webhook."""
+    assert data.lead_id is not None
+    lead = await lead_records.lead_for_followup(session, principal, data.lead_id)
+    if data.checkin_id is not None:
+        raise errors.unknown_checkin("A follow-up on a lead has no check-in.")
+    at = now()
+    followup = Followup(
+        id=data.id or uuid.uuid4(),
+        company_id=principal.company_id,
+        user_id=principal.user_id,
+        customer_id=None,
+        lead_id=lead.id,
+        kind=data.kind,
+        text=data.text,
+        next_followup_at=data.next_followup_at,
+        request_hash=request_hash,
+        version=1,
+        created_at=at,
+        updated_at=at,
+    )
+    try:
+        async with savepoint(session):
+            session.add(followup)
+    except IntegrityError as exc:
+        raise client_ids.id_conflict() from exc
+    await files.attach_files(
+        session, principal, data.attachment_ids, "followup", followup.id, field="attachment_ids"
+    )
+    await lead_records.lead_followed_up(session, principal.company_id, lead.id, at)
+    await enqueue_event(
+        session,
+        principal.company_id,
+        "followup.created",
+        {
+            "followup_id": followup.id,
+            "lead_id": lead.id,
+            "customer_id": None,
+            "author_id": principal.user_id,
+            "followup_kind": data.kind,
+            "text": publish.excerpt(data.text),
+        },
+        occurred_at=at,
+    )
+    await session.flush()
+    return followup
+
+
 async def get_followup(
     session: AsyncSession, principal: Principal, followup_id: uuid.UUID
 ) -> Followup:
@@ -128,6 +184,7 @@ async def update_followup(
         followup.kind = data.kind
     if "next_followup_at" in fields:
         followup.next_followup_at = data.next_followup_at
+    if "next_followup_at" in fields and followup.customer_id is not None:
         await refresh_recycle_clock(
             session,
             followup.customer_id,
@@ -165,7 +222,7 @@ async def list_followups(
     stmt = select(Followup).where(
         Followup.deleted_at.is_(None), record_visibility(principal, Followup)
     )
-    for field in ("customer_id", "user_id", "kind"):
+    for field in ("customer_id", "lead_id", "user_id", "kind"):
         if filters.get(field):
             stmt = stmt.where(getattr(Followup, field) == filters[field])
     if filters.get("since"):

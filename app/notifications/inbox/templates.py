@@ -51,6 +51,13 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("新线索分配给你", "{actor}给你分配了{count}条线索"),
         "en": ("Leads assigned to you", "{actor} assigned {count} leads to you"),
     },
+    "lead_recycled": {
+        "zh-CN": ("线索已回收", "线索「{lead}」（{company_name}）{days}天未跟进，已退回线索池"),
+        "en": (
+            "Lead recycled",
+            "{lead} ({company_name}) had no follow-up for {days} days and went back to its pool",
+        ),
+    },
     "opportunity_stale": {
         "zh-CN": ("商机停滞", "商机「{opportunity}」（{customer}）已{days}天未成交，请推进或关闭"),
         "en": (
