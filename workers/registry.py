@@ -2,6 +2,8 @@
 
 from app.ops.service import JobBody
 from workers.jobs.housekeeping import housekeeping
+from workers.jobs.imports import run_pending_imports
+from workers.jobs.pipeline import pipeline
 from workers.jobs.push import deliver_pending_pushes
 from workers.jobs.recycle import recycle
 from workers.jobs.reminders import reminders
@@ -11,6 +13,8 @@ JOB_BODIES: dict[str, JobBody] = {
     "housekeeping": housekeeping,
     "recycle": recycle,
     "reminders": reminders,
+    "pipeline": pipeline,
+    "imports": run_pending_imports,
     "push": deliver_pending_pushes,
     "webhooks": deliver_pending_webhooks,
 }

@@ -43,6 +43,11 @@ CUSTOM_FIELD_VALUE_MAX = 2_000
 CUSTOM_FIELDS_BYTES_MAX = 16 * 1024
 """The whole object, serialized as compact UTF-8 JSON."""
 
+# Lead imports (CSV): data rows per file and the file's size.
+IMPORT_ROWS_MAX = 50_000
+IMPORT_BYTES_MAX = 10 * 1024 * 1024
+EMAIL_MAX = 320
+
 # Pool scopes.
 SCOPE_VALUES_MAX = 100
 """Regions (or industries) one pool covers."""

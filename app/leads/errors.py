@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from app.core.errors import ProblemError
+from app.core.errors import ProblemError, field_error
 
 
 def duplicate_lead(matches: list[dict[str, Any]]) -> ProblemError:
@@ -82,3 +82,55 @@ def import_too_large(limit: int) -> ProblemError:
 def import_unreadable(detail: str) -> ProblemError:
     """422: a file that is not CSV in UTF-8 or GBK, or has no header row with `name`."""
     return ProblemError(422, "import_unreadable", detail)
+
+
+def lead_pool_not_empty(leads: int) -> ProblemError:
+    """409: deleting a lead pool that still holds (owned or unowned, open) leads."""
+    return ProblemError(
+        409,
+        "lead_pool_not_empty",
+        f"The pool still holds {leads} leads: move or delete them first.",
+        leads=leads,
+    )
+
+
+def lead_pool_name_taken(name: str) -> ProblemError:
+    """409: another live lead pool of the company has this name."""
+    return ProblemError(
+        409, "lead_pool_name_taken", f"A lead pool named {name!r} already exists.", name=name
+    )
+
+
+def no_lead_pool(detail: str = "Create a lead pool first.") -> ProblemError:
+    """422: creating a lead in a company that has no lead pool (or naming an unknown pool)."""
+    return field_error(422, "no_lead_pool", detail, loc=("body", "pool_id"), msg="no lead pool")
+
+
+def lead_status_not_settable(
+    detail: str = "Only conversion sets the status converted.",
+) -> ProblemError:
+    """422: a lead's status set to `converted` by hand."""
+    return field_error(
+        422, "lead_status_not_settable", detail, loc=("body", "status"), msg="not settable"
+    )
+
+
+def lead_not_owned(detail: str = "You do not own this lead.") -> ProblemError:
+    """409: a follow-up or release on a lead the caller neither owns nor manages the owner of
+    (a lead in its pool: claim it first)."""
+    return ProblemError(409, "lead_not_owned", detail)
+
+
+def import_file_too_large(max_bytes: int) -> ProblemError:
+    """413: an import file larger than allowed."""
+    return ProblemError(
+        413,
+        "import_file_too_large",
+        f"An import file may be at most {max_bytes} bytes.",
+        max_bytes=max_bytes,
+    )
+
+
+def duplicate_campaign(name: str) -> ProblemError:
+    """409: a campaign with this name exists."""
+    return ProblemError(409, "duplicate_campaign", f"A campaign named {name!r} exists.")

@@ -311,6 +311,22 @@ class ImportJob(Base):
     __table_args__ = (
         CheckConstraint("status IN ('queued', 'running', 'done', 'failed')", name="status"),
         Index("ix_imports_company_created", "company_id", "created_at", "id"),
+        # The same file posted again by the same user while it is queued or running is that
+        # import, not a second one (a concurrent double post too).
+        Index(
+            "uq_imports_active_file",
+            "created_by",
+            "sha256",
+            "company_id",
+            unique=True,
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
+        # The worker's pick-up of queued (and stranded running) imports, across companies.
+        Index(
+            "ix_imports_pending",
+            "updated_at",
+            postgresql_where=text("status IN ('queued', 'running')"),
+        ),
         tenant_key("imports"),
         tenant_fk("imports", "created_by", "users"),
         tenant_fk("imports", "pool_id", "lead_pools"),

@@ -46,6 +46,16 @@ def scheduled_jobs() -> list[ScheduledJob]:
             "Daily reminders at the reminder hour in each company's time zone, manager digest.",
         ),
         ScheduledJob(
+            "pipeline",
+            settings.pipeline_cron_minutes,
+            "Tells owners once when an open opportunity goes stale (stale_after_days).",
+        ),
+        ScheduledJob(
+            "imports",
+            settings.imports_cron_minutes,
+            "Runs queued lead imports (and resumes stalled ones) batch by batch.",
+        ),
+        ScheduledJob(
             "push",
             settings.delivery_cron_minutes,
             "Delivers due notifications to devices (FCM, APNs, Web Push), with retries.",

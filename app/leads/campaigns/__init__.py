@@ -1,0 +1,1 @@
+"""Campaigns (推广活动) and their cost; the company's lead conversion settings (HTTP)."""
