@@ -5,24 +5,29 @@ alike (instead of lists that one process fills at start-up and another never see
   pool settings (customers).
 * A company signs up: it also gets its default sales pipeline and lost reasons (pipeline).
 * A user is deactivated: their customers go to the successor or back to the pool, with the
-  ownership events, feed items and webhooks of a transfer or release (customers).
+  ownership events, feed items and webhooks of a transfer or release (customers); their
+  open leads likewise, to the successor or back to their pools (leads).
 * A customer's timeline: its ownership events and deals (customers) with the follow-ups,
-  check-ins and work logs about it (fieldwork), each under its own visibility rule.
+  check-ins and work logs about it (fieldwork) and its opportunities' stage moves (pipeline),
+  each under its own visibility rule.
 """
 
 from app.customers import ownership
 from app.customers.history import TimelineSource
 from app.fieldwork import timeline as fieldwork_timeline
+from app.leads.pools import handover as lead_handover
 from app.org.users import OrgReactions
 from app.pipeline import defaults as pipeline_defaults
+from app.pipeline import timeline as pipeline_timeline
 
 ORG_REACTIONS = OrgReactions(
     on_signup=(ownership.on_signup, pipeline_defaults.on_signup),
-    on_deactivated=(ownership.on_user_deactivated,),
+    on_deactivated=(ownership.on_user_deactivated, lead_handover.on_user_deactivated),
 )
 
 TIMELINE_SOURCES: tuple[TimelineSource, ...] = (
     fieldwork_timeline.followups_on,
     fieldwork_timeline.checkins_at,
     fieldwork_timeline.logs_about,
+    pipeline_timeline.opportunity_moves,
 )

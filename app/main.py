@@ -27,6 +27,7 @@ from app.fieldwork.files.router import router as files_router
 from app.fieldwork.followups.router import router as followups_router
 from app.fieldwork.logs.router import router as logs_router
 from app.fieldwork.plans.router import router as plans_router
+from app.leads.campaigns.router import router as lead_campaigns_router
 from app.leads.conversion.router import router as lead_conversion_router
 from app.leads.imports.router import router as lead_imports_router
 from app.leads.pools.router import router as lead_pools_router
@@ -103,6 +104,7 @@ def create_app() -> FastAPI:
         leads_router,
         lead_imports_router,
         lead_conversion_router,
+        lead_campaigns_router,
         lead_reports_router,
         feed_router,
         notifications_router,

@@ -23,7 +23,9 @@ from app.customers.models import Collaborator, Contact, Customer, Deal
 from app.customers.pools import ensure_company_pools, pool_settings, recycle_rules
 from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
+from app.pipeline.defaults import create_default_pipeline
 from scripts.seed_fieldwork import seed_fieldwork
+from scripts.seed_pipeline import seed_pipeline
 
 DEMO_DOMAIN = "demo.outfield.test"
 DEMO_PASSWORD = "outfield-demo"
@@ -63,6 +65,7 @@ async def seed() -> list[str]:
                 Company(id=company_id, name="Outfield 演示公司 Demo Co.", time_zone="Asia/Shanghai")
             )
             await session.flush()
+            await create_default_pipeline(session, company_id)  # what signup gives a company
         paths: dict[str, str] = {}
         for key, name, parent in TREE:
             department_id = demo_id(f"department:{key}")
@@ -109,6 +112,7 @@ async def seed() -> list[str]:
         await seed_customers(session, company_id)
         await seed_fieldwork(session, company_id, demo_id)
         await seed_deals(session, company_id)
+        await seed_pipeline(session, company_id, demo_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
 

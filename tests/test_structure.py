@@ -5,7 +5,18 @@ import ast
 import pathlib
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DOMAINS = ("auth", "org", "customers", "fieldwork", "feed", "notifications", "reports", "ops")
+DOMAINS = (
+    "auth",
+    "org",
+    "customers",
+    "fieldwork",
+    "feed",
+    "notifications",
+    "reports",
+    "ops",
+    "pipeline",
+    "leads",
+)
 
 
 def _imports(path: pathlib.Path) -> set[str]:

@@ -33,7 +33,23 @@ TAGS: list[dict[str, str]] = [
     {"name": "followups", "description": "Follow-up records of customer contact."},
     {"name": "logs", "description": "Daily, weekly and monthly work logs."},
     {"name": "visit-plans", "description": "Planned visits and a rep's day route."},
-    {"name": "reports", "description": "Visit statistics by user and department."},
+    {
+        "name": "pipelines",
+        "description": "Sales processes: pipelines, stages, exit rules, lost reasons.",
+    },
+    {
+        "name": "opportunities",
+        "description": "Opportunities (商机) and their gated advance through stages.",
+    },
+    {
+        "name": "lead-pools",
+        "description": "Lead pools: who may pull, claiming, assigning, releasing.",
+    },
+    {
+        "name": "leads",
+        "description": "Leads (线索): capture, duplicates, import, one-step conversion.",
+    },
+    {"name": "reports", "description": "Visits, funnel, forecast and lead reports; JSON or CSV."},
     {"name": "feed", "description": "The company's activity feed: likes and comments."},
     {"name": "notifications", "description": "The in-app inbox and notification preferences."},
     {"name": "devices", "description": "Push-notification devices of the signed-in user."},

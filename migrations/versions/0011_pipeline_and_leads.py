@@ -359,6 +359,20 @@ def upgrade() -> None:
     op.create_index(
         "ix_imports_company_created", "imports", ["company_id", "created_at", "id"], unique=False
     )
+    op.create_index(
+        "uq_imports_active_file",
+        "imports",
+        ["created_by", "sha256", "company_id"],
+        unique=True,
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+    )
+    op.create_index(
+        "ix_imports_pending",
+        "imports",
+        ["updated_at"],
+        unique=False,
+        postgresql_where=sa.text("status IN ('queued', 'running')"),
+    )
 
     op.create_table(
         "leads",

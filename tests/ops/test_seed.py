@@ -21,8 +21,12 @@ async def test_demo_seed_is_idempotent_and_its_logins_work():
         mine = (
             await http.get("/v1/customers", params={"owner": "me", "limit": 100}, headers=rep)
         ).json()
-        assert len(mine["items"]) == 15
-        assert all(c["location"] for c in mine["items"])
+        # 15 demo customers each, and the customers of the leads the rep converted.
+        converted = (
+            await http.get("/v1/leads", params={"status": "converted", "limit": 100}, headers=rep)
+        ).json()["items"]
+        assert len(mine["items"]) == 15 + len(converted)
+        assert sum(bool(c["location"]) for c in mine["items"]) == 15  # leads carry no location
         pool = (await http.get("/v1/pool/customers", params={"limit": 100}, headers=rep)).json()
         assert len(pool["items"]) == 100 and pool["next_cursor"]
         admin_token = await http.post(
@@ -65,3 +69,47 @@ async def test_demo_seed_is_idempotent_and_its_logins_work():
             )
         ).json()["items"]
         assert any(n["kind"] == "deal_won" for n in inbox)
+
+
+async def test_demo_seed_has_a_pipeline_with_gates_and_leads():
+    await seed()
+    async with client() as http:
+        token = await http.post(
+            "/v1/auth/token",
+            data={"username": "admin@demo.outfield.test", "password": DEMO_PASSWORD},
+        )
+        admin = bearer(token.json()["access_token"])
+        [pipeline] = (await http.get("/v1/pipelines", headers=admin)).json()
+        stages = (await http.get(f"/v1/pipelines/{pipeline['id']}", headers=admin)).json()
+        first, second, third = stages["stages"][:3]
+        assert first["required_evidence"] == ["followup"]
+        assert [q["key"] for q in second["required_feedback"]] == ["need", "budget"]
+        assert third["required_fields"] == ["amount", "expected_close_date"]
+
+        async def opportunities(**params: str) -> list[dict]:
+            page = await http.get(
+                "/v1/opportunities", params={"limit": 100, **params}, headers=admin
+            )
+            assert page.status_code == 200, page.text
+            return page.json()["items"]
+
+        everything = await opportunities()
+        assert len(everything) == 42  # 40 seeded, 2 from converted leads
+        assert len(await opportunities(status="won")) == 6
+        lost = await opportunities(status="lost")
+        assert len(lost) == 5 and all(o["lost_reason"] for o in lost)
+        assert len(await opportunities(stale="true")) == 4
+        assert {o["stage_name"] for o in everything} >= {s["name"] for s in stages["stages"]}
+        funnel = (await http.get("/v1/reports/funnel", headers=admin)).json()
+        assert funnel["won"] == 6 and funnel["lost"] == 5
+        pools = (await http.get("/v1/lead-pools", headers=admin)).json()["items"]
+        assert len(pools) == 2
+        leads = (await http.get("/v1/leads", params={"limit": 100}, headers=admin)).json()
+        assert len(leads["items"]) == 16
+        assert {lead["source"] for lead in leads["items"]} >= {"exhibition", "campaign", "referral"}
+        assert sum(lead["status"] == "converted" for lead in leads["items"]) == 4
+        assert any(lead["owner_id"] for lead in leads["items"] if lead["status"] != "converted")
+        report = (
+            await http.get("/v1/reports/leads", params={"group": "campaign"}, headers=admin)
+        ).json()
+        assert any(row.get("cost") for row in report["items"])
