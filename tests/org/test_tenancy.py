@@ -26,7 +26,25 @@ PARAMETER_TARGETS = {
     "notification_id": "notification",
     "device_id": "device",
     "webhook_id": "webhook",
+    "pipeline_id": "pipeline",
+    "stage_id": "stage",
+    "reason_id": "lost_reason",
+    "opportunity_id": "opportunity",
+    "lead_id": "lead",
+    "import_id": "import",
+    "campaign_id": "campaign",
 }
+# A parameter name that means another record under some paths.
+PATH_TARGETS = {"/v1/lead-pools/": {"pool_id": "lead_pool"}}
+
+
+def target_of(path: str, parameter: str) -> str:
+    for prefix, overrides in PATH_TARGETS.items():
+        if path.startswith(prefix) and parameter in overrides:
+            return overrides[parameter]
+    return PARAMETER_TARGETS[parameter]
+
+
 NOT_TENANT_IDS = {"name"}
 # Valid bodies, so a 404 cannot hide behind a 422 (user ids filled in at run time).
 BODIES = {
@@ -36,6 +54,9 @@ BODIES = {
     "/v1/customers/{customer_id}/contacts": {"name": "Wang"},
     "PATCH /v1/feed/{item_id}/comments/{comment_id}": {"body": "edited"},
     "/v1/feed/{item_id}/comments": {"body": "hi"},
+    "/v1/opportunities/{opportunity_id}/advance": {"to_stage_id": "{a_stage}"},
+    "/v1/pipelines/{pipeline_id}/stages": {"name": "X", "probability": 50},
+    "/v1/leads/{lead_id}/assign": {"user_id": "{b_user}"},
 }  # /v1/admin/jobs/{name}: job names are global, not records
 
 
@@ -58,6 +79,43 @@ def tiny_png() -> bytes:
     return buffer.getvalue()
 
 
+async def pipeline_and_lead_targets(
+    http, admin: dict, rep: dict, customer_id: str
+) -> dict[str, str]:  # noqa: ANN001
+    """Company A's pipeline, stage, lost reason, opportunity, lead pool, lead, import and
+    campaign."""
+    [pipeline] = (await http.get("/v1/pipelines", headers=admin)).json()
+    stage = (await http.get(f"/v1/pipelines/{pipeline['id']}", headers=admin)).json()["stages"][1]
+    [reason, *_] = (await http.get("/v1/lost-reasons", headers=admin)).json()
+    opportunity = (
+        await http.post(
+            "/v1/opportunities", json={"customer_id": customer_id, "name": "A deal"}, headers=rep
+        )
+    ).json()
+    lead_pool = (await http.post("/v1/lead-pools", json={"name": "A leads"}, headers=admin)).json()
+    lead = (await http.post("/v1/leads", json={"name": "A lead"}, headers=admin)).json()
+    upload = await http.post(
+        "/v1/leads/import",
+        files={"file": ("a.csv", b"name\nA imported\n", "text/csv")},
+        headers=admin,
+    )
+    campaign = (
+        await http.post("/v1/lead-campaigns", json={"name": "A fair"}, headers=admin)
+    ).json()
+    made = {
+        "pipeline": pipeline["id"],
+        "stage": stage["id"],
+        "lost_reason": reason["id"],
+        "opportunity": opportunity.get("id"),
+        "lead_pool": lead_pool.get("id"),
+        "lead": lead.get("id"),
+        "import": upload.json().get("id"),
+        "campaign": campaign.get("id"),
+    }
+    assert all(made.values()), made
+    return made
+
+
 def id_routes() -> list[tuple[str, str]]:
     """(method, path template) of every served route that takes a path parameter."""
     return sorted(
@@ -72,7 +130,11 @@ def test_every_path_parameter_is_covered():
     assert len(id_routes()) >= 25
     for _, path in id_routes():
         for parameter in re.findall(r"{(\w+)}", path):
-            assert parameter in PARAMETER_TARGETS or parameter in NOT_TENANT_IDS, path
+            assert (
+                parameter in PARAMETER_TARGETS
+                or parameter in NOT_TENANT_IDS
+                or any(parameter in o for o in PATH_TARGETS.values())
+            ), path
 
 
 async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
@@ -169,6 +231,7 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             "notification": notification["id"],
             "device": device.get("id") or pytest.fail(str(device)),
             "webhook": webhook.get("id") or pytest.fail(str(webhook)),
+            **await pipeline_and_lead_targets(http, a.admin, a_rep, customer["id"]),
         }
         checked = 0
         for method, path in id_routes():
@@ -177,13 +240,18 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
                 continue
             url = path
             for parameter in parameters:
-                url = url.replace("{" + parameter + "}", targets[PARAMETER_TARGETS[parameter]])
+                url = url.replace("{" + parameter + "}", targets[target_of(path, parameter)])
             json_body = None
             if method in {"POST", "PATCH", "PUT"}:
                 template = BODIES.get(
                     f"{method} {path}", BODIES.get(path, {}) if method == "POST" else {}
                 )
-                json_body = {k: v.replace("{b_user}", b.admin_id) for k, v in template.items()}
+                json_body = {
+                    k: v.replace("{b_user}", b.admin_id).replace("{a_stage}", targets["stage"])
+                    if isinstance(v, str)
+                    else v
+                    for k, v in template.items()
+                }
             response = await http.request(method, url, json=json_body, headers=b.admin)
             assert response.status_code == 404, (method, url, response.status_code, response.text)
             assert response.json()["code"] == "not_found"
@@ -230,6 +298,7 @@ async def test_list_endpoints_never_show_another_companys_rows():
             customer["id"],
             pooled["id"],
             customer["pool_id"],
+            *(await pipeline_and_lead_targets(http, a.admin, a_rep, customer["id"])).values(),
         }
         list_paths = [
             path
