@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
+from app.approvals.router import router as approvals_router
 from app.auth.principal import check_bearer
 from app.auth.router import router as auth_router
 from app.auth.tokens import token_scope
@@ -32,6 +33,10 @@ from app.leads.conversion.router import router as lead_conversion_router
 from app.leads.imports.router import router as lead_imports_router
 from app.leads.pools.router import router as lead_pools_router
 from app.leads.records.router import router as leads_router
+from app.money.contracts.router import router as contracts_router
+from app.money.payments.router import router as payments_router
+from app.money.plans.router import router as payment_plans_router
+from app.money.products.router import router as products_router
 from app.notifications.devices.router import router as devices_router
 from app.notifications.inbox.router import router as notifications_router
 from app.notifications.webhooks.router import router as webhooks_router
@@ -41,6 +46,7 @@ from app.org.router import router as org_router
 from app.pipeline.opportunities.router import router as opportunities_router
 from app.pipeline.pipelines.router import router as pipelines_router
 from app.reports.leads_router import router as lead_reports_router
+from app.reports.money_router import router as money_reports_router
 from app.reports.pipeline_router import router as pipeline_reports_router
 from app.reports.router import router as reports_router
 
@@ -106,6 +112,12 @@ def create_app() -> FastAPI:
         lead_conversion_router,
         lead_campaigns_router,
         lead_reports_router,
+        products_router,
+        contracts_router,
+        payment_plans_router,
+        payments_router,
+        approvals_router,
+        money_reports_router,
         feed_router,
         notifications_router,
         devices_router,

@@ -1,5 +1,6 @@
 """Imports every table so Alembic and the tests see the whole schema."""
 
+from app.approvals.models import Approval, ApprovalAction, ApprovalApprover, ApprovalFlow
 from app.auth.models import RefreshToken
 from app.core.idempotency_models import IdempotencyRecord
 from app.customers.models import (
@@ -31,6 +32,15 @@ from app.leads.models import (
     LeadPoolMember,
     LeadSettings,
 )
+from app.money.models import (
+    Contract,
+    ContractCounter,
+    ContractLine,
+    Payment,
+    PaymentAllocation,
+    PaymentPlan,
+    Product,
+)
 from app.notifications.models import (
     Device,
     Notification,
@@ -44,6 +54,17 @@ from app.org.models import Company, Department, User
 from app.pipeline.models import LostReason, Opportunity, Pipeline, Stage, StageChange
 
 __all__ = [
+    "Approval",
+    "ApprovalAction",
+    "ApprovalApprover",
+    "ApprovalFlow",
+    "Contract",
+    "ContractCounter",
+    "ContractLine",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentPlan",
+    "Product",
     "Campaign",
     "ImportJob",
     "Lead",

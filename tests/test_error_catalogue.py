@@ -21,11 +21,13 @@ APP = Path(__file__).resolve().parents[1] / "app"
 
 # Every domain package with problem codes of its own. None is left uncatalogued.
 PACKAGES = (
+    "approvals",
     "auth",
     "customers",
     "feed",
     "fieldwork",
     "leads",
+    "money",
     "notifications",
     "ops",
     "org",

@@ -16,6 +16,8 @@ DOMAINS = (
     "ops",
     "pipeline",
     "leads",
+    "money",
+    "approvals",
 )
 
 

@@ -72,6 +72,39 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "{actor} moved {opportunity} from {from_stage} to {to_stage}",
         ),
     },
+    "contract_activated": {
+        "zh-CN": ("合同生效", "{actor}与客户「{customer}」的合同{number}已生效，金额 {amount}"),
+        "en": (
+            "Contract active",
+            "{actor}'s contract {number} with {customer} is active: {amount}",
+        ),
+    },
+    "contract_expiring": {
+        "zh-CN": ("合同即将到期", "客户「{customer}」的合同{number}将于{end_date}到期"),
+        "en": ("Contract expiring", "Contract {number} with {customer} ends on {end_date}"),
+    },
+    "payment_due": {
+        "zh-CN": (
+            "回款即将到期",
+            "客户「{customer}」合同{number}的一期回款 {amount} 将于{due_date}到期",
+        ),
+        "en": (
+            "Payment due",
+            "An instalment of {amount} on {number} ({customer}) is due {due_date}",
+        ),
+    },
+    "payment_overdue": {
+        "zh-CN": ("回款已逾期", "客户「{customer}」合同{number}的回款 {amount} 已于{due_date}逾期"),
+        "en": ("Payment overdue", "{amount} on {number} ({customer}) was due {due_date}"),
+    },
+    "approval_requested": {
+        "zh-CN": ("待你审批", "{actor}提交了{title}，请审批"),
+        "en": ("Approval requested", "{actor} submitted {title} for your approval"),
+    },
+    "approval_decided": {
+        "zh-CN": ("审批结果", "{title}已{decision_zh}（{actor}）"),
+        "en": ("Approval decided", "{title} was {decision} by {actor}"),
+    },
     "customer_released": {
         "zh-CN": ("客户退回公海", "{actor}把客户「{customer}」退回了公海：{reason}"),
         "en": ("Customer released", "{actor} released {customer} to the pool: {reason}"),

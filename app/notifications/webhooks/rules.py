@@ -26,6 +26,15 @@ EventType = Literal[
     "opportunity.stage_changed",
     "opportunity.won",
     "opportunity.lost",
+    "contract.created",
+    "contract.activated",
+    "contract.terminated",
+    "payment.recorded",
+    "payment.confirmed",
+    "payment.reversed",
+    "approval.decided",
+    "customer.created",
+    "customer.updated",
     "webhook.test",
 ]
 EVENT_TYPES: tuple[str, ...] = get_args(EventType)

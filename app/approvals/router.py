@@ -1,0 +1,5 @@
+"""HTTP: approval flows and approvals."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

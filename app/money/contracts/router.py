@@ -1,0 +1,5 @@
+"""HTTP: contracts and their status changes."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: payments: record, confirm, reverse."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: a contract's payment plans (instalments)."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: products."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: the receivables and sales reports."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
