@@ -29,6 +29,7 @@ from app.customers.schemas import (
     DuplicateMatch,
 )
 from app.db import AnyRow, savepoint, table_of
+from app.notifications.webhooks.service import enqueue_event
 
 # Statuses only a deal sets (`deals.close_deal`): a won customer may be exempt from
 # recycling, so a rep could otherwise keep a customer out of the pool by saying so.
@@ -216,7 +217,42 @@ async def create_customer(
     )
     await session.flush()
     await session.refresh(customer)
+    await enqueue_event(
+        session,
+        customer.company_id,
+        "customer.created",
+        {**webhook_data(customer), "actor_id": str(principal.user_id)},
+        occurred_at=at,
+    )
     return customer, True
+
+
+def webhook_data(customer: Customer) -> dict[str, Any]:
+    """A customer's public fields in `customer.created` / `customer.updated` events (what an
+    ERP mirrors; clocks and pool internals stay out)."""
+    location = None
+    if customer.latitude is not None and customer.longitude is not None:
+        location = {"lat": customer.latitude, "lng": customer.longitude}
+    return {
+        "id": str(customer.id),
+        "name": customer.name,
+        "industry": customer.industry,
+        "size": customer.size,
+        "tier": customer.tier,
+        "source": customer.source,
+        "region": customer.region,
+        "address": customer.address,
+        "location": location,
+        "phone": customer.phone,
+        "status": customer.status,
+        "tags": list(customer.tags or []),
+        "custom_fields": dict(customer.custom_fields or {}),
+        "owner_id": str(customer.owner_id) if customer.owner_id else None,
+        "pool_id": str(customer.pool_id),
+        "version": customer.version,
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
 
 
 def filtered(
@@ -360,6 +396,17 @@ async def update_customer(
     await refresh_recycle_clock(session, customer.id)
     await session.flush()
     await session.refresh(customer)
+    await enqueue_event(
+        session,
+        customer.company_id,
+        "customer.updated",
+        {
+            **webhook_data(customer),
+            "changed": sorted(data.model_fields_set),
+            "actor_id": str(principal.user_id),
+        },
+        occurred_at=customer.updated_at,
+    )
     return customer
 
 

@@ -885,3 +885,67 @@ async def _publish_move(
             _subject(opportunity),
             occurred_at=change.at,
         )
+
+
+async def win_by_contract(
+    session: AsyncSession, actor: Principal, opportunity_id: uuid.UUID, at: datetime
+) -> None:
+    """A signed (activated) contract wins its open opportunity: the move to the pipeline's
+    first active won stage, without the exit requirements (the contract is the evidence), with
+    the history row, the feed item, the notifications and the `opportunity.won` webhook. Not
+    the deal: the contract records it through `close_deal` itself. An opportunity that is not
+    open (won, lost, deleted) is left as it is. The caller commits."""
+    opportunity = await session.scalar(
+        select(Opportunity)
+        .where(
+            Opportunity.id == opportunity_id,
+            Opportunity.company_id == actor.company_id,
+            Opportunity.deleted_at.is_(None),
+        )
+        .with_for_update()
+    )
+    if opportunity is None or opportunity.status != "open":
+        return
+    stages = await _stages(session, await session.get_one(Pipeline, opportunity.pipeline_id))
+    target = next((s for s in stages if s.kind == "won" and s.retired_at is None), None)
+    if target is None:
+        return
+    previous_stage_name = next(s.name for s in stages if s.id == opportunity.stage_id)
+    seconds = max(int((at - opportunity.stage_entered_at).total_seconds()), 0)
+    from_stage_id = opportunity.stage_id
+    moved = await session.scalar(
+        _MOVE,
+        {
+            "opportunity_id": opportunity.id,
+            "company": opportunity.company_id,
+            "read_version": opportunity.version,
+            "read_stage_id": opportunity.stage_id,
+            "new_stage_id": target.id,
+            "new_status": "won",
+            "new_lost_reason": None,
+            "new_closed_at": at,
+            "moved_at": at,
+        },
+    )
+    if moved is None:  # not possible under the row lock; kept for safety
+        raise errors.opportunity_changed()
+    await session.refresh(opportunity)
+    change = StageChange(
+        id=uuid.uuid4(),
+        company_id=opportunity.company_id,
+        opportunity_id=opportunity.id,
+        from_stage_id=from_stage_id,
+        to_stage_id=target.id,
+        from_stage_name=previous_stage_name,
+        to_stage_name=target.name,
+        actor_id=actor.user_id,
+        at=at,
+        seconds_in_previous=seconds,
+        feedback={},
+        note="won by contract",
+    )
+    session.add(change)
+    customer = await session.get_one(Customer, opportunity.customer_id)
+    await _publish_move(session, actor, opportunity, customer, change, "won", previous_stage_name)
+    await session.flush()
+    await forget_size_line(opportunity.company_id)
