@@ -8,14 +8,21 @@ alike (instead of lists that one process fills at start-up and another never see
   ownership events, feed items and webhooks of a transfer or release (customers); their
   open leads likewise, to the successor or back to their pools (leads).
 * A customer's timeline: its ownership events and deals (customers) with the follow-ups,
-  check-ins and work logs about it (fieldwork) and its opportunities' stage moves (pipeline),
-  each under its own visibility rule.
+  check-ins and work logs about it (fieldwork), its opportunities' stage moves (pipeline), its
+  contracts (money) and their approval steps (approvals), each under its own visibility rule.
+* An approval ends (approved, rejected, withdrawn): the record's package moves the record
+  (contracts, payments), by `record_type`.
 """
 
+from app.approvals import timeline as approvals_timeline
+from app.approvals.outcomes import ApprovalOutcome
 from app.customers import ownership
 from app.customers.history import TimelineSource
 from app.fieldwork import timeline as fieldwork_timeline
 from app.leads.pools import handover as lead_handover
+from app.money import timeline as money_timeline
+from app.money.contracts import service as contracts
+from app.money.payments import service as payments
 from app.org.users import OrgReactions
 from app.pipeline import defaults as pipeline_defaults
 from app.pipeline import timeline as pipeline_timeline
@@ -30,4 +37,11 @@ TIMELINE_SOURCES: tuple[TimelineSource, ...] = (
     fieldwork_timeline.checkins_at,
     fieldwork_timeline.logs_about,
     pipeline_timeline.opportunity_moves,
+    money_timeline.contract_events,
+    approvals_timeline.approval_steps,
 )
+
+APPROVAL_OUTCOMES: dict[str, ApprovalOutcome] = {
+    "contract": contracts.approval_outcome,
+    "payment": payments.approval_outcome,
+}

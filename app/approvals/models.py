@@ -91,6 +91,8 @@ class Approval(Base):
     record_id: Mapped[uuid.UUID]
     customer_id: Mapped[uuid.UUID | None]
     title: Mapped[str] = mapped_column(String(300))
+    # What is being approved (the contract's or the payment's amount), for the approver's list.
+    amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     submitter_id: Mapped[uuid.UUID]
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
     steps: Mapped[list[dict[str, Any]]] = mapped_column(JSONB)
