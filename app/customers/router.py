@@ -17,6 +17,8 @@ from app.customers.models import Customer
 from app.customers.nearby import nearby_customers
 from app.customers.schemas import (
     CustomerCreate,
+    CustomerDetail,
+    CustomerMoney,
     CustomerOut,
     CustomerUpdate,
     DealIn,
@@ -31,6 +33,7 @@ from app.customers.schemas import (
 )
 from app.db import AnyRow
 from app.deps import Caller, Paging, Session, VisibleCustomer
+from app.money import ledger
 
 router = APIRouter(tags=["customers"])
 CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
@@ -183,7 +186,7 @@ async def nearby(
 
 @router.get(
     "/v1/customers/{customer_id}",
-    response_model=CustomerOut,
+    response_model=CustomerDetail,
     summary="Get a customer",
     responses=problem_responses(401, 404, 422),
 )
@@ -193,9 +196,13 @@ async def get_customer(
     response: Response,
     crs: CRS = CRS_QUERY,
     customer: VisibleCustomer,
-) -> CustomerOut:
-    """Shows when and why it would return to the pool (`recycle_at`, `recycle_reason`)."""
-    return customer_out(customer.customer, crs, response)
+    session: Session,
+) -> CustomerDetail:
+    """Shows when and why it would return to the pool (`recycle_at`, `recycle_reason`), and
+    `money`: its signed contracts, contracted, received, outstanding and overdue amounts."""
+    out = customer_out(customer.customer, crs, response)
+    money = await ledger.customer_money(session, customer.customer.company_id, customer.customer.id)
+    return CustomerDetail(**dict(out), money=CustomerMoney(**money))
 
 
 @router.patch(

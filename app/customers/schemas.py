@@ -95,6 +95,24 @@ class CustomerOut(BaseModel):
     updated_at: datetime
 
 
+class CustomerMoney(BaseModel):
+    """The customer's signed (active and completed) contracts at a glance."""
+
+    contracts: int
+    contracted: MoneyOut = Field(description="Σ amount of those contracts.")
+    received: MoneyOut = Field(description="Confirmed payments on them, net of reversals.")
+    outstanding: MoneyOut = Field(description="contracted − received.")
+    overdue: MoneyOut = Field(
+        description="The unpaid part of their instalments past due (company time)."
+    )
+
+
+class CustomerDetail(CustomerOut):
+    """One customer (GET by id): its fields and its money summary."""
+
+    money: CustomerMoney
+
+
 class DuplicateMatch(BaseModel):
     customer_id: uuid.UUID
     matched_on: list[Literal["name", "phone"]]

@@ -29,6 +29,8 @@ from app.fieldwork.files import media
 from app.fieldwork.files.storage import get_storage
 from app.fieldwork.models import Attachment, Checkin, Followup, StoredFile, WorkLog
 from app.fieldwork.visibility import log_visibility, record_visibility
+from app.money.models import Payment
+from app.money.visibility import payment_visibility
 from app.org.models import Company
 from app.pipeline.models import Opportunity
 from app.pipeline.visibility import opportunity_visibility
@@ -41,6 +43,8 @@ RECORD_TABLES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]]
     "log": (WorkLog, log_visibility),
     # Attached by app.pipeline.opportunities (evidence, file answers); seen like the opportunity.
     "opportunity": (Opportunity, opportunity_visibility),
+    # Attached by app.money.payments (receipts); seen like the payment (its contract).
+    "payment": (Payment, payment_visibility),
 }
 RECORD_TYPES = tuple(RECORD_TABLES)
 READ_CHUNK_BYTES = 64 * 1024
