@@ -48,6 +48,7 @@ from app.pipeline.pipelines.router import router as pipelines_router
 from app.reports.leads_router import router as lead_reports_router
 from app.reports.money_router import router as money_reports_router
 from app.reports.pipeline_router import router as pipeline_reports_router
+from app.reports.receivables_router import router as receivables_router
 from app.reports.router import router as reports_router
 
 DESCRIPTION = """
@@ -118,6 +119,7 @@ def create_app() -> FastAPI:
         payments_router,
         approvals_router,
         money_reports_router,
+        receivables_router,
         feed_router,
         notifications_router,
         devices_router,

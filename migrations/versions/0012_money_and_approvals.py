@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("record_id", sa.Uuid(), nullable=False),
         sa.Column("customer_id", sa.Uuid(), nullable=True),
         sa.Column("title", sa.String(length=300), nullable=False),
+        sa.Column("amount", sa.Numeric(precision=14, scale=2), nullable=True),
         sa.Column("submitter_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=16), server_default="pending", nullable=False),
         sa.Column("steps", postgresql.JSONB(astext_type=sa.Text()), nullable=False),

@@ -41,7 +41,7 @@ async def test_deactivation_hands_open_leads_to_the_successor_or_the_pool():
         await http.post(f"/v1/users/{other_id}/deactivate", headers=company.admin)
         back = (await http.get(f"/v1/leads/{pooled['id']}", headers=company.admin)).json()
         assert back["owner_id"] is None and back["pool_id"] == pool["id"]
-        events = (
-            await http.get(f"/v1/leads/{pooled['id']}/events", headers=company.admin)
-        ).json()["items"]
+        events = (await http.get(f"/v1/leads/{pooled['id']}/events", headers=company.admin)).json()[
+            "items"
+        ]
         assert events[0]["kind"] == "released" and events[0]["reason"] == "owner_deactivated"
