@@ -33,9 +33,17 @@ PARAMETER_TARGETS = {
     "lead_id": "lead",
     "import_id": "import",
     "campaign_id": "campaign",
+    "product_id": "product",
+    "contract_id": "contract",
+    "payment_id": "payment",
+    "flow_id": "flow",
+    "approval_id": "approval",
 }
 # A parameter name that means another record under some paths.
-PATH_TARGETS = {"/v1/lead-pools/": {"pool_id": "lead_pool"}}
+PATH_TARGETS = {
+    "/v1/lead-pools/": {"pool_id": "lead_pool"},
+    "/v1/contracts/": {"plan_id": "payment_plan"},
+}
 
 
 def target_of(path: str, parameter: str) -> str:
@@ -57,6 +65,10 @@ BODIES = {
     "/v1/opportunities/{opportunity_id}/advance": {"to_stage_id": "{a_stage}"},
     "/v1/pipelines/{pipeline_id}/stages": {"name": "X", "probability": 50},
     "/v1/leads/{lead_id}/assign": {"user_id": "{b_user}"},
+    "/v1/contracts/{contract_id}/payment-plans": {"due_date": "2027-01-31", "amount": "10.00"},
+    "/v1/contracts/{contract_id}/terminate": {"reason": "tenancy check"},
+    "/v1/payments/{payment_id}/reverse": {"reason": "tenancy check"},
+    "/v1/approvals/{approval_id}/reject": {"reason": "tenancy check"},
 }  # /v1/admin/jobs/{name}: job names are global, not records
 
 
@@ -113,6 +125,75 @@ async def pipeline_and_lead_targets(
         "campaign": campaign.get("id"),
     }
     assert all(made.values()), made
+    return {**made, **await money_targets(http, admin, rep, customer_id)}
+
+
+async def money_targets(http, admin: dict, rep: dict, customer_id: str) -> dict[str, str]:  # noqa: ANN001
+    """Company A's product, contract (active, with an instalment and a payment), approval flow
+    and a pending approval."""
+    product = (
+        await http.post(
+            "/v1/products",
+            json={"name": "A kit", "code": "A-1", "list_price": "100.00"},
+            headers=admin,
+        )
+    ).json()
+    contract = (
+        await http.post(
+            "/v1/contracts",
+            json={"customer_id": customer_id, "title": "A contract", "amount": "1000.00"},
+            headers=rep,
+        )
+    ).json()
+    submitted = await http.post(f"/v1/contracts/{contract['id']}/submit", headers=rep)
+    assert submitted.json()["status"] == "active", submitted.text
+    plan = (
+        await http.post(
+            f"/v1/contracts/{contract['id']}/payment-plans",
+            json={"due_date": "2027-01-31", "amount": "500.00"},
+            headers=rep,
+        )
+    ).json()
+    payment = (
+        await http.post(
+            "/v1/payments",
+            json={
+                "contract_id": contract["id"],
+                "amount": "100.00",
+                "received_on": "2026-11-30",
+                "method": "bank_transfer",
+            },
+            headers=rep,
+        )
+    ).json()
+    flow = (
+        await http.post(
+            "/v1/approval-flows",
+            json={
+                "kind": "contract",
+                "name": "A flow",
+                "steps": [{"approvers": {"type": "role", "role": "admin"}, "mode": "any"}],
+            },
+            headers=admin,
+        )
+    ).json()
+    second = (
+        await http.post(
+            "/v1/contracts",
+            json={"customer_id": customer_id, "title": "A second", "amount": "10.00"},
+            headers=rep,
+        )
+    ).json()
+    pending = (await http.post(f"/v1/contracts/{second['id']}/submit", headers=rep)).json()
+    made = {
+        "product": product.get("id"),
+        "contract": contract.get("id"),
+        "payment_plan": plan.get("id"),
+        "payment": payment.get("id"),
+        "flow": flow.get("id"),
+        "approval": pending.get("approval_id"),
+    }
+    assert all(made.values()), (made, pending)
     return made
 
 
