@@ -25,6 +25,7 @@ from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
 from app.pipeline.defaults import create_default_pipeline
 from scripts.seed_fieldwork import seed_fieldwork
+from scripts.seed_money import seed_money
 from scripts.seed_pipeline import seed_pipeline
 
 DEMO_DOMAIN = "demo.outfield.test"
@@ -113,6 +114,7 @@ async def seed() -> list[str]:
         await seed_fieldwork(session, company_id, demo_id)
         await seed_deals(session, company_id)
         await seed_pipeline(session, company_id, demo_id)
+        await seed_money(session, company_id, demo_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
 

@@ -113,3 +113,47 @@ async def test_demo_seed_has_a_pipeline_with_gates_and_leads():
             await http.get("/v1/reports/leads", params={"group": "campaign"}, headers=admin)
         ).json()
         assert any(row.get("cost") for row in report["items"])
+
+
+async def test_demo_seed_has_contracts_payments_and_an_approval_waiting():
+    await seed()
+    async with client() as http:
+
+        def login_form(who: str) -> dict[str, str]:
+            return {"username": f"{who}@demo.outfield.test", "password": DEMO_PASSWORD}
+
+        admin = bearer(
+            (await http.post("/v1/auth/token", data=login_form("admin"))).json()["access_token"]
+        )
+        lines = {
+            p["product_line"]
+            for p in (await http.get("/v1/products", headers=admin)).json()["items"]
+        }
+        assert lines == {"巡店系统", "数据服务"}
+        contracts = (await http.get("/v1/contracts", params={"limit": 100}, headers=admin)).json()[
+            "items"
+        ]
+        assert sum(c["status"] == "active" for c in contracts) == 4
+        assert sum(c["status"] == "pending_approval" for c in contracts) == 1
+        assert all(c["number"].startswith("HT-") for c in contracts)
+        overdue = 0
+        for contract in contracts:
+            if contract["status"] != "active":
+                continue
+            assert contract["received"] != "0.00"
+            instalments = (
+                await http.get(f"/v1/contracts/{contract['id']}/payment-plans", headers=admin)
+            ).json()["items"]
+            overdue += sum(i["status"] == "overdue" for i in instalments)
+        assert overdue == 1
+        manager = bearer(
+            (await http.post("/v1/auth/token", data=login_form("manager01"))).json()["access_token"]
+        )
+        mine = (
+            await http.get(
+                "/v1/approvals", params={"role": "approver", "status": "pending"}, headers=manager
+            )
+        ).json()["items"]
+        assert len(mine) == 1
+        ageing = (await http.get("/v1/reports/receivables", headers=admin)).json()
+        assert ageing
