@@ -3,6 +3,7 @@
 from app.ops.service import JobBody
 from workers.jobs.housekeeping import housekeeping
 from workers.jobs.imports import run_pending_imports
+from workers.jobs.money import money
 from workers.jobs.pipeline import pipeline
 from workers.jobs.push import deliver_pending_pushes
 from workers.jobs.recycle import recycle
@@ -14,6 +15,7 @@ JOB_BODIES: dict[str, JobBody] = {
     "recycle": recycle,
     "reminders": reminders,
     "pipeline": pipeline,
+    "money": money,
     "imports": run_pending_imports,
     "push": deliver_pending_pushes,
     "webhooks": deliver_pending_webhooks,

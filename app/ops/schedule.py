@@ -51,6 +51,11 @@ def scheduled_jobs() -> list[ScheduledJob]:
             "Tells owners once when an open opportunity goes stale (stale_after_days).",
         ),
         ScheduledJob(
+            "money",
+            settings.money_cron_minutes,
+            "Money reminders in company time: contracts expiring, instalments due, overdue weekly.",
+        ),
+        ScheduledJob(
             "imports",
             settings.imports_cron_minutes,
             "Runs queued lead imports (and resumes stalled ones) batch by batch.",

@@ -94,8 +94,18 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         ),
     },
     "payment_overdue": {
-        "zh-CN": ("回款已逾期", "客户「{customer}」合同{number}的回款 {amount} 已于{due_date}逾期"),
-        "en": ("Payment overdue", "{amount} on {number} ({customer}) was due {due_date}"),
+        "zh-CN": (
+            "回款已逾期",
+            "客户「{customer}」合同{number}的回款 {amount} 已于{due_date}逾期（{days}天）",
+        ),
+        "en": (
+            "Payment overdue",
+            "{amount} on {number} ({customer}) was due {due_date} ({days} days overdue)",
+        ),
+    },
+    "payment_recorded": {
+        "zh-CN": ("新回款登记", "{actor}登记了客户「{customer}」合同{number}的回款 {amount}"),
+        "en": ("Payment recorded", "{actor} recorded {amount} on {number} ({customer})"),
     },
     "approval_requested": {
         "zh-CN": ("待你审批", "{actor}提交了{title}，请审批"),
