@@ -77,6 +77,12 @@ class Approval(Base):
         ),
         Index("ix_approvals_record", "company_id", "record_type", "record_id", "created_at"),
         Index("ix_approvals_submitter", "company_id", "submitter_id", "created_at", "id"),
+        Index(
+            "ix_approvals_customer",
+            "company_id",
+            "customer_id",
+            postgresql_where=text("customer_id IS NOT NULL"),
+        ),
         tenant_key("approvals"),
         tenant_fk("approvals", "flow_id", "approval_flows"),
         tenant_fk("approvals", "submitter_id", "users"),

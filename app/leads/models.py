@@ -181,6 +181,25 @@ class Lead(Base):
                 "AND status NOT IN ('converted', 'disqualified')"
             ),
         ),
+        # The referencing side of foreign keys to big tables (a delete there would scan leads).
+        Index(
+            "ix_leads_converted_customer",
+            "company_id",
+            "converted_customer_id",
+            postgresql_where=text("converted_customer_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_leads_converted_opportunity",
+            "company_id",
+            "converted_opportunity_id",
+            postgresql_where=text("converted_opportunity_id IS NOT NULL"),
+        ),
+        Index(
+            "ix_leads_converted_contact",
+            "company_id",
+            "converted_contact_id",
+            postgresql_where=text("converted_contact_id IS NOT NULL"),
+        ),
         tenant_key("leads"),
         tenant_fk("leads", "pool_id", "lead_pools"),
         tenant_fk("leads", "owner_id", "users"),

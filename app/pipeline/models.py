@@ -181,6 +181,12 @@ class Opportunity(Base):
                 "status = 'open' AND stale_notified_at IS NULL AND deleted_at IS NULL"
             ),
         ),
+        Index(
+            "ix_opportunities_lead",
+            "company_id",
+            "lead_id",
+            postgresql_where=text("lead_id IS NOT NULL"),
+        ),
         tenant_key("opportunities"),
         tenant_fk("opportunities", "customer_id", "customers"),
         tenant_fk("opportunities", "pipeline_id", "pipelines"),

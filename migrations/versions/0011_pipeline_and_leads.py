@@ -782,6 +782,34 @@ def upgrade() -> None:
     op.create_check_constraint(
         "customer_or_lead", "followups", "customer_id IS NOT NULL OR lead_id IS NOT NULL"
     )
+    op.create_index(
+        "ix_leads_converted_customer",
+        "leads",
+        ["company_id", "converted_customer_id"],
+        unique=False,
+        postgresql_where=sa.text("converted_customer_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_leads_converted_opportunity",
+        "leads",
+        ["company_id", "converted_opportunity_id"],
+        unique=False,
+        postgresql_where=sa.text("converted_opportunity_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_leads_converted_contact",
+        "leads",
+        ["company_id", "converted_contact_id"],
+        unique=False,
+        postgresql_where=sa.text("converted_contact_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_opportunities_lead",
+        "opportunities",
+        ["company_id", "lead_id"],
+        unique=False,
+        postgresql_where=sa.text("lead_id IS NOT NULL"),
+    )
     _backfill_pipelines()
 
 

@@ -573,6 +573,27 @@ def upgrade() -> None:
         ["company_id", "plan_id"],
         unique=False,
     )
+    op.create_index(
+        "ix_contracts_opportunity",
+        "contracts",
+        ["company_id", "opportunity_id"],
+        unique=False,
+        postgresql_where=sa.text("opportunity_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_payments_plan",
+        "payments",
+        ["company_id", "plan_id"],
+        unique=False,
+        postgresql_where=sa.text("plan_id IS NOT NULL"),
+    )
+    op.create_index(
+        "ix_approvals_customer",
+        "approvals",
+        ["company_id", "customer_id"],
+        unique=False,
+        postgresql_where=sa.text("customer_id IS NOT NULL"),
+    )
     # ### end Alembic commands ###
 
 
