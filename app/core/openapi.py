@@ -133,11 +133,15 @@ def _codes(route: APIRoute, status: int, unsafe: bool) -> list[str]:
     return sorted(set(codes))
 
 
+CODES_NOTE = " — `code` is one of: "
+
+
 def _problem(status: int, codes: list[str], description: str | None = None) -> dict[str, Any]:
     text = description if description and description != "Successful Response" else None
-    text = text or HTTPStatus(status).phrase
+    # Idempotent: a description that already names its codes is not extended twice.
+    text = (text or HTTPStatus(status).phrase).split(CODES_NOTE)[0]
     if codes:
-        text += " — `code` is one of: " + ", ".join(f"`{code}`" for code in codes) + "."
+        text += CODES_NOTE + ", ".join(f"`{code}`" for code in codes) + "."
     return {"description": text, "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}}
 
 
@@ -398,13 +402,12 @@ def install_openapi(app: FastAPI) -> None:
     app.contact = CONTACT
     app.license_info = LICENSE
 
-    finished: set[int] = set()
-
     def openapi() -> dict[str, Any]:
-        schema = FastAPI.openapi(app)  # cached by FastAPI until the routes change
-        if id(schema) not in finished:
-            finished.clear()
-            finished.add(id(finish_openapi(app, schema)))
-        return schema
+        # FastAPI's document shares objects with the routes (their `responses`), and routers
+        # are module-level, shared by every app made: finish a deep copy, so generating the
+        # document again (another app, routes changed) never sees a finished one.
+        if app.openapi_schema is None:
+            app.openapi_schema = finish_openapi(app, copy.deepcopy(FastAPI.openapi(app)))
+        return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

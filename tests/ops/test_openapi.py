@@ -1,3 +1,4 @@
+import json
 import re
 from pathlib import Path
 
@@ -214,3 +215,20 @@ def test_response_schemas_do_not_get_the_request_rules():
     assert "pattern" not in out
     assert "pattern" not in components["Preferences"]["properties"]["muted_kinds"]["items"]
     assert components["PreferencesInput"]["properties"]["muted_kinds"]["items"]["pattern"]
+
+
+def test_another_app_does_not_change_the_document():
+    """Routers are shared by every app made (tests make more than one): generating another
+    app's document must not touch this one's, nor find what a first generation finished."""
+    from app.main import create_app
+
+    served = json.dumps(app.openapi(), sort_keys=True)
+    create_app().openapi()
+    again = create_app().openapi()
+    assert json.dumps(again, sort_keys=True) == served
+    # Generated again in the same app (the cache dropped, or replaced by a copy): the same.
+    app.openapi_schema = None
+    assert json.dumps(app.openapi(), sort_keys=True) == served
+    app.openapi_schema = json.loads(served)
+    assert json.dumps(app.openapi(), sort_keys=True) == served
+    assert TARGET.read_text(encoding="utf-8") == render()
