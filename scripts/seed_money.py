@@ -17,14 +17,12 @@ import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.approvals import service as approvals
 from app.approvals.schemas import FlowCreate, FlowStep, ManagerApprovers
-from app.core.clock import now
 from app.customers.models import Customer
 from app.money.contracts import service as contracts
 from app.money.contracts.schemas import ContractCreate, LineIn
@@ -35,7 +33,6 @@ from app.money.plans import service as plans
 from app.money.plans.schemas import PlanCreate
 from app.money.products import service as products
 from app.money.products.schemas import ProductCreate
-from app.org.models import Company
 from scripts.seed_pipeline import principal_of
 
 DemoId = Callable[[str], uuid.UUID]
@@ -82,8 +79,7 @@ async def seed_money(session: AsyncSession, company_id: uuid.UUID, demo_id: Demo
             ),
         )
         ids[code] = product.id
-    time_zone = await session.scalar(select(Company.time_zone).where(Company.id == company_id))
-    today = now().astimezone(ZoneInfo(time_zone or "Asia/Shanghai")).date()
+    today = await plans.company_today(session, company_id)
     won = list(
         (
             await session.scalars(

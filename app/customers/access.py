@@ -96,6 +96,24 @@ async def load_customer(
     return Access(customer, is_owner, is_collaborator, manages)
 
 
+async def record_access(
+    session: AsyncSession,
+    principal: Principal,
+    customer_id: uuid.UUID,
+    record_owner_id: uuid.UUID | None,
+    what: str,
+) -> Access:
+    """The customer's access, when the caller may change a record on it (an opportunity, a
+    contract) owned by `record_owner_id`: that owner, the customer's owner or collaborators,
+    the managers above the customer's owner, admins (else 403)."""
+    access = await load_customer(session, principal, customer_id)
+    if not (access.can_edit or record_owner_id == principal.user_id):
+        raise forbidden(
+            f"Only the {what}'s owner, the customer's team and their managers may do this."
+        )
+    return access
+
+
 def forbid(detail: str) -> ProblemError:
     """403 `forbidden` for a visible customer the caller may not act on this way."""
     return forbidden(detail)

@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, DateTime, Uuid, bindparam, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import Subquery
 
 from app.core.clock import now
+from app.fieldwork.periods import local_date
 from app.money.models import Contract, Payment, PaymentAllocation, PaymentPlan
 from app.org.models import Company
 
@@ -74,7 +74,7 @@ def days_overdue(due_date: date, today: date) -> int:
 
 def company_today(time_zone: str, at: datetime | None = None) -> date:
     """Today's date in the company's time zone (at `at`, default the app clock)."""
-    return (at or now()).astimezone(ZoneInfo(time_zone)).date()
+    return local_date(at or now(), time_zone)
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,8 +50,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auth.principal import Principal
 from app.money import ledger
 from app.money.models import Contract, ContractLine, Payment, Product
+from app.money.plans.service import company_today
 from app.money.visibility import contract_visibility
-from app.org.models import Company, Department, User
+from app.org.models import Department, User
 from app.reports import errors
 
 Stmt = Select[*tuple[Any, ...]]
@@ -326,16 +327,11 @@ def _sum(cells: list[_Cell]) -> _Cell:
     )
 
 
-async def _today(session: AsyncSession, principal: Principal) -> date:
-    zone = (await session.get_one(Company, principal.company_id)).time_zone
-    return ledger.company_today(zone)
-
-
 async def sales_report(
     session: AsyncSession, principal: Principal, query: SalesQuery
 ) -> dict[str, Any]:
     """The figures per group with their growth, and the total of the range."""
-    until = query.until or await _today(session, principal)
+    until = query.until or await company_today(session, principal.company_id)
     since = query.since or date(until.year, 1, 1)
     if until < since or (until - since).days >= MAX_DAYS:
         raise errors.invalid_range(MAX_DAYS)

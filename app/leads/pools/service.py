@@ -10,8 +10,7 @@ other: exactly one wins.
 """
 
 import uuid
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from sqlalchemy import Uuid, bindparam, delete, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +25,7 @@ from app.core.pagination import PageParams, make_page, paginate
 from app.customers import errors as customer_errors
 from app.customers.access import subtree_user_ids
 from app.db import savepoint
+from app.fieldwork.periods import local_date, local_midnight
 from app.leads import errors
 from app.leads.models import Lead, LeadEvent, LeadPool, LeadPoolMember
 from app.leads.pools.assignment import (
@@ -297,10 +297,9 @@ async def held(session: AsyncSession, company_id: uuid.UUID, user_id: uuid.UUID)
 
 async def _company_midnight(session: AsyncSession, company_id: uuid.UUID, at: datetime) -> datetime:
     """The start of the company's day (its time zone) that holds `at`."""
-    zone_name = await session.scalar(select(Company.time_zone).where(Company.id == company_id))
-    zone = ZoneInfo(zone_name or "Asia/Shanghai")
-    local = at.astimezone(zone)
-    return datetime.combine(local.date(), time(), tzinfo=zone)
+    zone = await session.scalar(select(Company.time_zone).where(Company.id == company_id))
+    zone = zone or "Asia/Shanghai"
+    return local_midnight(local_date(at, zone), zone)
 
 
 async def _is_member(session: AsyncSession, principal: Principal, pool_id: uuid.UUID) -> bool:

@@ -33,10 +33,10 @@ from app.auth.principal import Principal
 from app.core import client_ids
 from app.core.clock import now
 from app.core.concurrency import check_if_match
-from app.core.errors import ProblemError, forbidden, not_found
+from app.core.errors import ProblemError, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers import errors as customer_errors
-from app.customers.access import Access, load_customer
+from app.customers.access import Access, load_customer, record_access
 from app.customers.deals import close_deal
 from app.customers.models import Collaborator, Customer
 from app.db import AnyRow, savepoint, table_of
@@ -258,12 +258,9 @@ async def _customer_for_contract(
 
 
 async def _may_work(session: AsyncSession, principal: Principal, contract: Contract) -> Access:
-    """The customer's access, when the caller may change the contract: its owner, the
-    customer's owner and collaborators, the managers above the owner, admins (else 403)."""
-    access = await load_customer(session, principal, contract.customer_id)
-    if not (access.can_edit or contract.owner_id == principal.user_id):
-        raise forbidden("Only the owner, the customer's team and their managers may do this.")
-    return access
+    return await record_access(
+        session, principal, contract.customer_id, contract.owner_id, "contract"
+    )
 
 
 async def _check_opportunity(

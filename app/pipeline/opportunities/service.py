@@ -38,7 +38,7 @@ from app.core.concurrency import check_if_match
 from app.core.errors import ProblemError, forbidden, not_found
 from app.core.pagination import PageParams, make_page, paginate
 from app.customers import errors as customer_errors
-from app.customers.access import Access, load_customer
+from app.customers.access import Access, load_customer, record_access
 from app.customers.deals import close_deal
 from app.customers.models import Collaborator, Contact, Customer
 from app.db import AnyRow, AnySelect, savepoint, table_of
@@ -289,12 +289,9 @@ async def stage_history(
 async def _may_work(
     session: AsyncSession, principal: Principal, opportunity: Opportunity
 ) -> Access:
-    """The customer's access, when the caller may change the opportunity: its owner, the
-    customer's owner or collaborators, the managers above the owner, admins (else 403)."""
-    access = await load_customer(session, principal, opportunity.customer_id)
-    if not (access.can_edit or opportunity.owner_id == principal.user_id):
-        raise forbidden("Only the owner, the customer's team and their managers may do this.")
-    return access
+    return await record_access(
+        session, principal, opportunity.customer_id, opportunity.owner_id, "opportunity"
+    )
 
 
 async def _check_contacts(
