@@ -12,17 +12,12 @@ import httpx
 from app.core import clock
 from app.main import app
 from app.reports.receivables import bucket
-from app.reports.receivables_router import router as receivables_router
 from tests.customers.helpers import create_customer
 from tests.helpers import signup
 from tests.money.payment_helpers import insert_contract
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 URL = "/v1/reports/receivables"
-
-# Until the lead includes the router in the app, the test adds it (once).
-if not any(getattr(route, "path", None) == URL for route in app.routes):
-    app.include_router(receivables_router)
 
 
 def client() -> httpx.AsyncClient:
