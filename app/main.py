@@ -18,15 +18,18 @@ from app.core.observability import RequestContextMiddleware, configure_logging
 from app.core.openapi import install_openapi
 from app.core.redis import close_redis
 from app.core.request_guard import install_request_guard
+from app.coverage.router import router as coverage_router
 from app.customers.contacts_router import router as contacts_router
 from app.customers.pool_router import router as pool_router
 from app.customers.router import router as customers_router
+from app.dashboard.router import router as dashboard_router
 from app.db import dispose_engine
 from app.feed.router import router as feed_router
 from app.fieldwork.checkins.router import router as checkins_router
 from app.fieldwork.files.router import router as files_router
 from app.fieldwork.followups.router import router as followups_router
 from app.fieldwork.logs.router import router as logs_router
+from app.fieldwork.plans.route_router import router as route_router
 from app.fieldwork.plans.router import router as plans_router
 from app.leads.campaigns.router import router as lead_campaigns_router
 from app.leads.conversion.router import router as lead_conversion_router
@@ -43,13 +46,18 @@ from app.notifications.webhooks.router import router as webhooks_router
 from app.ops.docs import install_docs
 from app.ops.router import router as ops_router
 from app.org.router import router as org_router
+from app.org.settings_router import router as company_settings_router
 from app.pipeline.opportunities.router import router as opportunities_router
 from app.pipeline.pipelines.router import router as pipelines_router
+from app.reports.achievement_router import router as achievement_router
 from app.reports.leads_router import router as lead_reports_router
+from app.reports.map_router import router as map_router
 from app.reports.money_router import router as money_reports_router
 from app.reports.pipeline_router import router as pipeline_reports_router
 from app.reports.receivables_router import router as receivables_router
 from app.reports.router import router as reports_router
+from app.reports.work_router import router as work_reports_router
+from app.targets.router import router as targets_router
 
 DESCRIPTION = """
 The API of Outfield, a mobile field-sales CRM.
@@ -95,6 +103,8 @@ def create_app() -> FastAPI:
         ops_router,
         auth_router,
         org_router,
+        company_settings_router,
+        dashboard_router,
         customers_router,
         contacts_router,
         pool_router,
@@ -102,6 +112,7 @@ def create_app() -> FastAPI:
         checkins_router,
         followups_router,
         logs_router,
+        route_router,  # before plans_router: /v1/visit-plans/suggestions is not an id
         plans_router,
         reports_router,
         pipelines_router,
@@ -120,6 +131,11 @@ def create_app() -> FastAPI:
         approvals_router,
         money_reports_router,
         receivables_router,
+        targets_router,
+        achievement_router,
+        work_reports_router,
+        coverage_router,
+        map_router,
         feed_router,
         notifications_router,
         devices_router,

@@ -3,6 +3,7 @@
 from app.approvals.models import Approval, ApprovalAction, ApprovalApprover, ApprovalFlow
 from app.auth.models import RefreshToken
 from app.core.idempotency_models import IdempotencyRecord
+from app.coverage.models import CoverageTier
 from app.customers.models import (
     Collaborator,
     Contact,
@@ -52,8 +53,12 @@ from app.notifications.models import (
 from app.ops.models import JobRun, ReminderRun
 from app.org.models import Company, Department, User
 from app.pipeline.models import LostReason, Opportunity, Pipeline, Stage, StageChange
+from app.targets.models import DepartmentMembership, Target
 
 __all__ = [
+    "CoverageTier",
+    "DepartmentMembership",
+    "Target",
     "Approval",
     "ApprovalAction",
     "ApprovalApprover",

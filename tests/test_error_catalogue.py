@@ -23,6 +23,7 @@ APP = Path(__file__).resolve().parents[1] / "app"
 PACKAGES = (
     "approvals",
     "auth",
+    "coverage",
     "customers",
     "feed",
     "fieldwork",
@@ -33,6 +34,7 @@ PACKAGES = (
     "org",
     "pipeline",
     "reports",
+    "targets",
 )
 
 # Calls whose second positional argument (or `code=`) is a problem code.

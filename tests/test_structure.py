@@ -18,6 +18,9 @@ DOMAINS = (
     "leads",
     "money",
     "approvals",
+    "targets",
+    "coverage",
+    "dashboard",
 )
 
 

@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.tenancy import tenant_fk, tenant_key
@@ -130,6 +130,9 @@ class Checkin(Base):
     counts_as_followup: Mapped[bool] = mapped_column(server_default=text("true"))
     checked_out_at: Mapped[datetime | None]
     duration_s: Mapped[int | None] = mapped_column(Integer)
+    # The structured visit summary given at check-out (outcome, next step, competitors, order or
+    # payment collected); None until then.
+    summary: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
     request_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = created_at_column()
 
@@ -236,6 +239,14 @@ class VisitPlan(Base):
     __table_args__ = (
         Index("ix_visit_plans_user_date", "user_id", "plan_date", "sequence"),
         Index("ix_visit_plans_company_created", "company_id", "created_at", "id"),
+        # The plan reminder's way in: timed plans not yet reminded.
+        Index(
+            "ix_visit_plans_to_remind",
+            "plan_date",
+            postgresql_where=text(
+                "planned_time IS NOT NULL AND reminded_at IS NULL AND deleted_at IS NULL"
+            ),
+        ),
         tenant_key("visit_plans"),
         tenant_fk("visit_plans", "user_id", "users"),
         tenant_fk("visit_plans", "customer_id", "customers"),
@@ -250,6 +261,9 @@ class VisitPlan(Base):
     planned_time: Mapped[time | None]
     sequence: Mapped[int] = mapped_column(Integer, server_default="0")
     purpose: Mapped[str | None] = mapped_column(String(200))
+    # From VISIT_PURPOSES (new_business, information, collection, service, problem, order, other).
+    purposes: Mapped[list[str]] = mapped_column(ARRAY(String(16)), server_default=text("'{}'"))
+    reminded_at: Mapped[datetime | None]  # when `plan_reminder` was sent (once)
     created_by: Mapped[uuid.UUID]
     request_hash: Mapped[str] = mapped_column(String(64))
     version: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -1,0 +1,5 @@
+"""HTTP: the caller's dashboard."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: the company's settings."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

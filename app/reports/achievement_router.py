@@ -1,0 +1,5 @@
+"""HTTP: the achievement and ranking reports."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

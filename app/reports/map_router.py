@@ -1,0 +1,5 @@
+"""HTTP: the customer map."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

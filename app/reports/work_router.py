@@ -1,0 +1,5 @@
+"""HTTP: the work-done and visited-customers reports."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,5 @@
+"""HTTP: targets: CRUD, split, suggestion."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
