@@ -69,8 +69,8 @@ def counts_as_visit() -> Any:
     """A check-in that counts as a visit: not flagged far from the customer, not mocked."""
     return and_(
         Checkin.mock_location.is_(False),
-        ~Checkin.flags.op("@>")(cast([{"code": FAR_FROM_CUSTOMER}], JSONB)),
-        ~Checkin.flags.op("@>")(cast([{"code": MOCK_LOCATION}], JSONB)),
+        ~Checkin.flags.op("@>", is_comparison=True)(cast([{"code": FAR_FROM_CUSTOMER}], JSONB)),
+        ~Checkin.flags.op("@>", is_comparison=True)(cast([{"code": MOCK_LOCATION}], JSONB)),
     )
 
 
@@ -251,13 +251,17 @@ async def actuals(  # noqa: PLR0913
     *,
     user_ids: Sequence[uuid.UUID] | None = None,
     by_day: bool = False,
+    extra: Sequence[Any] = (),
 ) -> list[Fact]:
     """The facts of the measures in [start, end) (company dates), summed per measure, user and
-    department (and day when `by_day`). `user_ids`: only facts credited to them (None: all)."""
+    department (and day when `by_day`). `user_ids`: only facts credited to them (None: all).
+    `extra`: more SELECTs of the same shape (measure, user_id, day, made_at, value; counts),
+    for figures that are no target measure (the work report's), in the same statement."""
     wanted = [m for m in dict.fromkeys(measures) if m in MEASURES]
-    if not wanted or (user_ids is not None and not user_ids):
+    if not (wanted or extra) or (user_ids is not None and not user_ids):
         return []
     parts: list[Any] = [_facts(m, company_id, start, end, time_zone, user_ids) for m in wanted]
+    parts.extend(extra)
     union: Any = parts[0] if len(parts) == 1 else union_all(*parts)
     facts = union.subquery("facts")
     member = DepartmentMembership
@@ -361,9 +365,13 @@ async def members_during(
     end: date,
     time_zone: str,
 ) -> list[uuid.UUID]:
-    """Users who were in the subtree at `path` at some time in [start, end) — whose facts a
-    department's figure may hold (`Actuals.department` keeps only those made while inside)."""
-    lo, hi = local_midnight(start, time_zone), local_midnight(end, time_zone)
+    """Users whose facts of [start, end) a department's figure may hold: all who were ever in
+    the subtree at `path` (`Actuals.department` keeps only facts made while inside). Not only
+    those inside during the period: a fact is placed by when its record was made, which may lie
+    outside the days it is dated in (a contract signed on 31 March entered on 2 April by a rep
+    who joined on 1 April counts for the new department's March). The period's arguments are
+    kept for the callers; they do not narrow the answer."""
+    del start, end, time_zone
     member = DepartmentMembership
     rows = await session.execute(
         select(member.user_id)
@@ -375,8 +383,6 @@ async def members_during(
         .where(
             member.company_id == company_id,
             Department.path.startswith(path, autoescape=True),
-            member.valid_from < hi,
-            or_(member.valid_to.is_(None), member.valid_to > lo),
         )
     )
     return list(rows.scalars())
