@@ -1,5 +1,6 @@
 """HTTP: the sales report."""
 
+import uuid
 from decimal import Decimal
 
 from fastapi import APIRouter, Query, Response
@@ -29,7 +30,7 @@ def _cell(column: str, value: object) -> object:
     tags=["reports"],
     response_model=SalesReport,
     summary="Sales report: contracted and received, with growth",
-    responses={**CSV_RESPONSE, **problem_responses(401, 422)},
+    responses={**CSV_RESPONSE, **problem_responses(401, 404, 422)},
 )
 async def get_sales_report(
     *,
@@ -42,6 +43,10 @@ async def get_sales_report(
     until: BusinessDate | None = Query(
         None, alias="to", description="Last day, inclusive (at most ~5 years). Default: today."
     ),
+    user: uuid.UUID | None = Query(None, description="Only contracts this user owns."),
+    department: uuid.UUID | None = Query(
+        None, description="Only contracts owned by the users in this department's subtree."
+    ),
     format: ReportFormat = FORMAT_QUERY,
     principal: Caller,
     session: Session,
@@ -51,8 +56,12 @@ async def get_sales_report(
     `received_on`, net of reversals), and growth of both vs the previous period of the same
     length and vs the same period a year before (four-place decimal strings, null when the base
     is 0). Months and quarters follow the calendar (the range is widened to whole ones); by
-    product or product line contracts and payments are split by the lines' amounts."""
-    report = SalesReport(**await sales_report(session, principal, SalesQuery(group, since, until)))
+    product or product line contracts and payments are split by the lines' amounts.
+    `department` / `user` drill down (company → department → rep; 404 when the caller may not
+    see it)."""
+    report = SalesReport(
+        **await sales_report(session, principal, SalesQuery(group, since, until, user, department))
+    )
     if format == "csv":
         rows: list[list[object]] = [
             [_cell(column, getattr(item, column)) for column in SALES_COLUMNS]

@@ -10,6 +10,8 @@ period of the same length and vs the same period a year before.
   period's `prev` is the period before it and `yoy` the same period a year before. For the
   other groups, the range as asked, the same number of days just before it, and the same dates
   a year before (29 February → 28 February).
+* Drill-down: `user_id` (contracts that user owns) or `department_id` (owned by the users now in
+  that subtree), within what the caller sees — the visit report's scope (404 when invisible).
 * By product or product line a contract is split by its lines' amounts (a contract without
   lines is one group `null`); a payment is shared out as its contract's lines are (amount ×
   line ÷ contract), the group's sum rounded half-up to the fen once.
@@ -21,6 +23,7 @@ year before) joined by date, with GROUPING SETS giving the total. Indexes:
 (company_id, received_on), lines by `ix_contract_lines_contract`.
 """
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -54,6 +57,7 @@ from app.money.plans.service import company_today
 from app.money.visibility import contract_visibility
 from app.org.models import Department, User
 from app.reports import errors
+from app.reports.visits import report_scope
 
 Stmt = Select[*tuple[Any, ...]]
 MAX_DAYS = 1830  # about five years
@@ -124,6 +128,8 @@ class SalesQuery:
     group: str
     since: date | None
     until: date | None
+    user_id: uuid.UUID | None = None  # only the contracts this user owns
+    department_id: uuid.UUID | None = None  # only those owned in this subtree
 
 
 _WINDOWS = (
@@ -179,7 +185,7 @@ def _joins(stmt: Stmt, group: str) -> Stmt:
     return stmt
 
 
-def _received(principal: Principal, window: Any) -> Stmt:
+def _received(principal: Principal, window: Any, owned: tuple[Any, ...] = ()) -> Stmt:
     """Received payments on visible contracts, by `window` (a period start or a window label).
     Measured: joining payments to contracts and checking each row's visibility lets the planner
     hash the visible contracts once; summing per contract first made it probe per row."""
@@ -195,18 +201,23 @@ def _received(principal: Principal, window: Any) -> Stmt:
             ledger.received_sql(),
             Payment.received_on.between(_LO, _HI),
             contract_visibility(principal),
+            *owned,
         )
     )
 
 
-def _statements(principal: Principal, group: str) -> tuple[Stmt, Stmt]:
+def _statements(
+    principal: Principal, group: str, owners: list[uuid.UUID] | None = None
+) -> tuple[Stmt, Stmt]:
     """(contracted, received) for the group. Columns: window (period start or window label),
-    key, label, is_total, contracts, amount."""
+    key, label, is_total, contracts, amount. `owners`: only contracts they own (None: all)."""
     visible = contract_visibility(principal)
+    owned = () if owners is None else (Contract.owner_id.in_(owners),)
     signed_in_range = (
         visible,
         Contract.status.in_(SIGNED),
         Contract.signed_on.between(_LO, _HI),
+        *owned,
     )
     months = TIME_GROUPS.get(group)
     if months is not None:
@@ -226,7 +237,7 @@ def _statements(principal: Principal, group: str) -> tuple[Stmt, Stmt]:
         )
         day = _trunc(unit, Payment.received_on).label("window")
         received = (
-            _received(principal, day)
+            _received(principal, day, owned)
             .add_columns(
                 literal(None).label("key"),
                 literal(None).label("label"),
@@ -273,7 +284,7 @@ def _statements(principal: Principal, group: str) -> tuple[Stmt, Stmt]:
     else:
         received_amount = func.coalesce(func.sum(Payment.amount), ZERO)
     received = _joins(
-        _received(principal, _WINDOWS.c.label)
+        _received(principal, _WINDOWS.c.label, owned)
         .add_columns(
             key.label("key"),
             label.label("label"),
@@ -335,7 +346,12 @@ async def sales_report(
     since = query.since or date(until.year, 1, 1)
     if until < since or (until - since).days >= MAX_DAYS:
         raise errors.invalid_range(MAX_DAYS)
-    contracted_stmt, received_stmt = _statements(principal, query.group)
+    owners = None
+    if query.user_id is not None or query.department_id is not None:
+        # The drill-down (company → department → rep): 404 for one the caller may not see.
+        users, _ = await report_scope(session, principal, query.user_id, query.department_id)
+        owners = [user.id for user in users]
+    contracted_stmt, received_stmt = _statements(principal, query.group, owners)
     # A generic plan (the prepared statement's, after five runs) cannot see the range and was
     # measured 3× slower: custom plans for this transaction (JIT is off app-wide, app/db.py).
     await session.execute(_REPORT_SETTINGS)
