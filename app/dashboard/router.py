@@ -2,4 +2,27 @@
 
 from fastapi import APIRouter
 
-router = APIRouter()
+from app.core.errors import problem_responses
+from app.dashboard.schemas import Dashboard
+from app.dashboard.service import dashboard
+from app.deps import Caller, Session
+
+router = APIRouter(tags=["dashboard"])
+
+
+@router.get(
+    "/v1/me/dashboard",
+    operation_id="getMyDashboard",
+    response_model=Dashboard,
+    summary="The caller's dashboard",
+    responses=problem_responses(401),
+)
+async def get_my_dashboard(principal: Caller, session: Session) -> Dashboard:
+    """The app's first screen in one request, in company time: this month's targets (the
+    caller's own with actual, rate, pace and rank in their department; their department's),
+    customers held and the holding cap, customers recycling soon, today's visit plans,
+    overdue follow-ups, open opportunities closing this month (amount and weighted amount),
+    instalments due or overdue on their contracts, contacts' birthdays today, unread
+    notifications. Managers also get `team` (their subtree's department targets and who is
+    most behind pace); admins the company's. Lists are capped (see each field)."""
+    return Dashboard(**await dashboard(session, principal))

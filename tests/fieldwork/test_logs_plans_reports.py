@@ -62,6 +62,10 @@ async def test_daily_log_collects_the_days_figures_in_company_time():
             "customers_visited": 1,
             "claims": 0,
             "releases": 0,
+            "opportunities": {"new": 0, "advanced": 0, "won": 0},
+            "contracted": "0.00",
+            "received": "0.00",
+            "targets": [],
         }
         again = await http.post("/v1/logs", json={"period": "daily", "text": "second"}, headers=rep)
         assert again.status_code == 409 and again.json()["code"] == "log_exists"
@@ -302,3 +306,85 @@ async def test_a_work_log_on_the_timeline_only_for_those_who_may_read_it():
         assert await log_texts(other_rep) == []
         assert await log_texts(rep) == ["私人复盘 Acme"]
         assert await log_texts(company.admin) == ["私人复盘 Acme"]
+
+
+async def test_a_monthly_log_adds_opportunities_money_and_the_months_targets():
+    import uuid
+    from datetime import date
+    from decimal import Decimal
+
+    from tests.pipeline.pipeline_sql import (
+        default_pipeline,
+        execute,
+        insert_move,
+        insert_opportunity,
+    )
+    from tests.reports.money_rows import contract, payment
+
+    now = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)
+    clock.freeze(now)
+    async with client() as http:
+        company = await signup(http)
+        rep_id, rep = await company.user("rep")
+        acme = await create_customer(http, rep, "Acme", location=AT)
+        pipeline = await default_pipeline(http, company.admin)
+        first, second = pipeline["stages"][0], pipeline["stages"][1]
+        opened = await insert_opportunity(
+            company.id, acme["id"], pipeline["id"], first["id"], rep_id, amount="10.00"
+        )
+        await insert_move(company.id, opened, first, second, now - timedelta(hours=1))
+        # Last month's: neither new nor won this month.
+        await insert_opportunity(
+            company.id,
+            acme["id"],
+            pipeline["id"],
+            first["id"],
+            rep_id,
+            status="won",
+            created_at=datetime(2027, 2, 1, 2, 0, tzinfo=UTC),
+            closed_at=now - timedelta(days=1),
+        )
+        signed = await contract(
+            company.id, acme["id"], rep_id, "1234.50", signed_on=date(2027, 3, 2)
+        )
+        await payment(company.id, signed, rep_id, "200.25", date(2027, 3, 5))
+        await payment(company.id, signed, rep_id, "99.00", date(2027, 3, 6), confirmed=False)
+        for measure, value, kind, period, starts, ends in (
+            ("contract_amount", "5000.00", "month", "2027-03", date(2027, 3, 1), date(2027, 4, 1)),
+            ("new_customers", "4", "month", "2027-03", date(2027, 3, 1), date(2027, 4, 1)),
+            ("visits", "2", "day", "2027-03-10", date(2027, 3, 10), date(2027, 3, 11)),
+        ):
+            await execute(
+                "INSERT INTO targets (id, company_id, subject, subject_id, measure, period,"
+                " period_kind, starts_on, ends_on, value, created_at, updated_at)"
+                " VALUES (:id, :c, 'user', :u, :m, :p, :k, :a, :b, :v, now(), now())",
+                id=str(uuid.uuid4()),
+                c=company.id,
+                u=rep_id,
+                m=measure,
+                p=period,
+                k=kind,
+                a=starts,
+                b=ends,
+                v=Decimal(value),
+            )
+        response = await http.post(
+            "/v1/logs", json={"period": "monthly", "text": "三月月报"}, headers=rep
+        )
+        assert response.status_code == 201, response.text
+        figures = response.json()["figures"]
+        assert figures["opportunities"] == {"new": 1, "advanced": 1, "won": 1}
+        assert figures["contracted"] == "1234.50"
+        assert figures["received"] == "200.25"
+        assert [
+            (t["measure"], t["period"], t["value"], t["actual"], t["rate"])
+            for t in figures["targets"]
+        ] == [
+            ("contract_amount", "2027-03", "5000.00", "1234.50", "0.2469"),
+            ("new_customers", "2027-03", 4, 1, "0.2500"),
+        ]
+        # The daily log: the day's target only.
+        daily = await http.post("/v1/logs", json={"period": "daily", "text": "日报"}, headers=rep)
+        assert [(t["measure"], t["actual"]) for t in daily.json()["figures"]["targets"]] == [
+            ("visits", 0)
+        ]

@@ -56,7 +56,9 @@ async def create_log(
     session: Session,
 ) -> LogOut:
     """One per period; figures (new customers, follow-ups by kind, check-ins, customers visited,
-    claims, releases) are collected for the period in the company's time zone."""
+    claims, releases, opportunities new / advanced / won, contracted and received amounts, the
+    author's targets of the period with actual and rate) are collected for the period in the
+    company's time zone."""
     log, created = await logs.create_log(session, principal, body)
     if not created:
         response.status_code = 200

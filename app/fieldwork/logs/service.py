@@ -1,7 +1,8 @@
 """Work logs (日报/周报/月报): the rep's review, with the period's figures collected for them."""
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -24,6 +25,10 @@ from app.fieldwork.logs.schemas import LogCreate, LogUpdate
 from app.fieldwork.models import Checkin, Followup, WorkLog, WorkLogCustomer
 from app.fieldwork.visibility import log_visibility
 from app.org.models import Company
+from app.targets import measures
+from app.targets.models import MONEY_MEASURES, Target
+from app.targets.periods import containing
+from app.targets.progress import ratio
 
 
 async def period_figures(
@@ -88,6 +93,85 @@ async def period_figures(
     }
 
 
+TARGET_KINDS = {"daily": "day", "weekly": "week", "monthly": "month"}
+FIGURE_MEASURES = ("contract_amount", "payment_amount", "won_opportunities")
+
+
+def _money(value: Decimal) -> str:
+    return str(value.quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+async def target_figures(
+    session: AsyncSession,
+    company_id: uuid.UUID,
+    user_id: uuid.UUID,
+    period: str,
+    period_start: date,
+    time_zone: str,
+) -> dict[str, Any]:
+    """The period's opportunities (new, advanced, won — as the work report counts them),
+    contracted and received (the target measures, money strings) and the author's user
+    targets of exactly the log's period (day, ISO week, month) with actual and rate."""
+    # Imported here: the reports package reads the field-work models this package defines.
+    from app.reports.work import work_facts  # noqa: PLC0415
+
+    kind = TARGET_KINDS[period]
+    target_period = containing(kind, period_start)
+    targets = (
+        await session.execute(
+            select(Target.id, Target.measure, Target.value)
+            .where(
+                Target.company_id == company_id,
+                Target.starts_on == target_period.start,
+                Target.ends_on == target_period.end,
+                Target.period_kind == kind,
+                Target.subject == "user",
+                Target.subject_id == user_id,
+                Target.deleted_at.is_(None),
+            )
+            .order_by(Target.measure)
+        )
+    ).all()
+    extra = work_facts(company_id, target_period.start, target_period.end, time_zone, [user_id])
+    facts = await measures.actuals(
+        session,
+        company_id,
+        [*FIGURE_MEASURES, *(t.measure for t in targets)],
+        target_period.start,
+        target_period.end,
+        time_zone,
+        user_ids=[user_id],
+        extra=[extra["opportunities_created"], extra["opportunities_advanced"]],
+    )
+    done = measures.Actuals(facts)
+
+    def figure(measure: str, value: Decimal) -> str | int:
+        return _money(value) if measure in MONEY_MEASURES else int(value)
+
+    return {
+        "opportunities": {
+            "new": int(done.user("opportunities_created", user_id)),
+            "advanced": int(done.user("opportunities_advanced", user_id)),
+            "won": int(done.user("won_opportunities", user_id)),
+        },
+        "contracted": _money(done.user("contract_amount", user_id)),
+        "received": _money(done.user("payment_amount", user_id)),
+        "targets": [
+            {
+                "target_id": str(t.id),
+                "measure": t.measure,
+                "period": target_period.key,
+                "value": figure(t.measure, t.value),
+                "actual": figure(t.measure, done.user(t.measure, user_id)),
+                "rate": rate
+                if (rate := ratio(done.user(t.measure, user_id), t.value)) is None
+                else str(rate),
+            }
+            for t in targets
+        ],
+    }
+
+
 async def _link_customers(
     session: AsyncSession, principal: Principal, log_id: uuid.UUID, customer_ids: list[uuid.UUID]
 ) -> None:
@@ -117,7 +201,9 @@ async def _link_customers(
 
 async def _refresh_figures(session: AsyncSession, log: WorkLog, time_zone: str) -> None:
     _, start, end = periods.utc_range(log.period, log.period_start, time_zone)
-    log.figures = await period_figures(session, log.user_id, start, end)
+    log.figures = await period_figures(session, log.user_id, start, end) | await target_figures(
+        session, log.company_id, log.user_id, log.period, log.period_start, time_zone
+    )
 
 
 async def create_log(
