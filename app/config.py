@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     reminders_cron_minutes: int = Field(10, alias="OUTFIELD_REMINDERS_MINUTES", gt=0)
     pipeline_cron_minutes: int = Field(15, alias="OUTFIELD_PIPELINE_MINUTES", gt=0)
     money_cron_minutes: int = Field(15, alias="OUTFIELD_MONEY_MINUTES", gt=0)
+    targets_cron_minutes: int = Field(15, alias="OUTFIELD_TARGETS_MINUTES", gt=0)
     imports_cron_minutes: int = Field(1, alias="OUTFIELD_IMPORTS_MINUTES", gt=0)
     worker_metrics_port: int = Field(9101, alias="OUTFIELD_WORKER_METRICS_PORT", ge=0, le=65535)
     reminder_hour: int = Field(9, alias="OUTFIELD_REMINDER_HOUR", ge=0, le=23)

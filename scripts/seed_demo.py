@@ -27,6 +27,7 @@ from app.pipeline.defaults import create_default_pipeline
 from scripts.seed_fieldwork import seed_fieldwork
 from scripts.seed_money import seed_money
 from scripts.seed_pipeline import seed_pipeline
+from scripts.seed_targets import seed_targets
 
 DEMO_DOMAIN = "demo.outfield.test"
 DEMO_PASSWORD = "outfield-demo"
@@ -115,6 +116,7 @@ async def seed() -> list[str]:
         await seed_deals(session, company_id)
         await seed_pipeline(session, company_id, demo_id)
         await seed_money(session, company_id, demo_id)
+        await seed_targets(session, company_id, demo_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
 

@@ -8,6 +8,7 @@ from workers.jobs.pipeline import pipeline
 from workers.jobs.push import deliver_pending_pushes
 from workers.jobs.recycle import recycle
 from workers.jobs.reminders import reminders
+from workers.jobs.targets import targets
 from workers.jobs.webhooks import deliver_pending_webhooks
 
 JOB_BODIES: dict[str, JobBody] = {
@@ -16,6 +17,7 @@ JOB_BODIES: dict[str, JobBody] = {
     "reminders": reminders,
     "pipeline": pipeline,
     "money": money,
+    "targets": targets,
     "imports": run_pending_imports,
     "push": deliver_pending_pushes,
     "webhooks": deliver_pending_webhooks,

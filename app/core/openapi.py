@@ -25,7 +25,7 @@ APP_DIR = Path(__file__).resolve().parent.parent
 TAGS: list[dict[str, str]] = [
     {"name": "ops", "description": "Health, readiness, metrics and the worker's jobs (admins)."},
     {"name": "auth", "description": "Sign in, refresh, sign out and change password."},
-    {"name": "org", "description": "Sign-up, the company's departments and users, and me."},
+    {"name": "org", "description": "Sign-up, departments, users, me, the company's settings."},
     {"name": "customers", "description": "Customers, their contacts, collaborators and deals."},
     {"name": "pool", "description": "The public pool: rules, pools and claiming customers."},
     {"name": "files", "description": "Photos and voice notes: upload, details, download."},
@@ -55,7 +55,23 @@ TAGS: list[dict[str, str]] = [
     {"name": "payments", "description": "Payments received (回款): record, confirm, reverse."},
     {"name": "approval-flows", "description": "Approval flows: contracts, discounts, payments."},
     {"name": "approvals", "description": "Approvals to decide and approvals submitted (审批)."},
-    {"name": "reports", "description": "Visits, funnel, forecast, leads, receivables, sales."},
+    {
+        "name": "targets",
+        "description": "Targets (目标): set, split exactly, suggest; period snapshots.",
+    },
+    {
+        "name": "dashboard",
+        "description": "The caller's first screen: targets, customers, plans, money due.",
+    },
+    {
+        "name": "coverage",
+        "description": "The coverage policy: visits and minutes per customer tier.",
+    },
+    {
+        "name": "reports",
+        "description": "Visits, funnel, forecast, leads, receivables, sales, achievement, ranking, "
+        "work, coverage, the customer map.",
+    },
     {"name": "feed", "description": "The company's activity feed: likes and comments."},
     {"name": "notifications", "description": "The in-app inbox and notification preferences."},
     {"name": "devices", "description": "Push-notification devices of the signed-in user."},

@@ -3,6 +3,7 @@ long (资源 = 拜访频率 × 每次拜访时间 × 目标客户数)."""
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,7 +13,7 @@ from app.db import Base, updated_at_column
 TIERS = ("A", "B", "C", "untiered")
 FREQUENCY_PERIODS = ("week", "month", "quarter", "year")
 MONTHS_PER = {"week": None, "month": 1, "quarter": 3, "year": 12}
-DEFAULT_POLICY = {
+DEFAULT_POLICY: dict[str, dict[str, Any]] = {
     "A": {"visits": 4, "per": "month", "minutes_per_visit": 180},
     "B": {"visits": 2, "per": "month", "minutes_per_visit": 60},
     "C": {"visits": 1, "per": "quarter", "minutes_per_visit": 20},
@@ -38,4 +39,6 @@ class CoverageTier(Base):
     visits: Mapped[int] = mapped_column(Integer)
     per: Mapped[str] = mapped_column(String(8))
     minutes_per_visit: Mapped[int] = mapped_column(Integer)
+    # The policy's version (the same on its four rows): the ETag of `GET /v1/coverage-policy`.
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
     updated_at: Mapped[datetime] = updated_at_column()

@@ -61,6 +61,7 @@ async def create_contact(
         email=data.email,
         birthday=data.birthday,
         is_primary=data.is_primary,
+        created_by=principal.user_id,
         version=1,
     )
     if data.is_primary:

@@ -158,8 +158,11 @@ class Contact(Base):
     __tablename__ = "customer_contacts"
     __table_args__ = (
         Index("ix_customer_contacts_customer", "customer_id", "created_at", "id"),
+        # The work report's way in: contacts added in a period.
+        Index("ix_customer_contacts_company_created", "company_id", "created_at"),
         tenant_key("customer_contacts"),
         tenant_fk("customer_contacts", "customer_id", "customers", ondelete="CASCADE"),
+        tenant_fk("customer_contacts", "created_by", "users"),
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()
@@ -171,6 +174,8 @@ class Contact(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     birthday: Mapped[date | None]
     is_primary: Mapped[bool] = mapped_column(server_default=text("false"))
+    # Who added it (the work report credits them); None on contacts older than migration 0013.
+    created_by: Mapped[uuid.UUID | None]
     version: Mapped[int] = mapped_column(Integer, server_default="1")
     created_at: Mapped[datetime] = created_at_column()
     updated_at: Mapped[datetime] = updated_at_column()
@@ -211,6 +216,13 @@ class OwnershipEvent(Base):
         ),
         Index("ix_ownership_events_customer", "customer_id", "created_at", "id"),
         Index("ix_ownership_events_claims", "company_id", "to_user_id", "kind", "created_at"),
+        # New customers of a company's month (`app.targets.measures`, without a user list).
+        Index(
+            "ix_ownership_events_company_gained",
+            "company_id",
+            "created_at",
+            postgresql_where=text("kind IN ('created', 'assigned')"),
+        ),
         Index("ix_ownership_events_losses", "customer_id", "from_user_id", "created_at"),
         tenant_key("ownership_events"),
         tenant_fk("ownership_events", "customer_id", "customers", ondelete="CASCADE"),

@@ -1,6 +1,7 @@
 """The customers' daily reminders (in each company's time zone, at its reminder hour):
-follow-ups overdue, won customers forgotten, contacts' birthdays. The reminders job calls
-`customer_reminders`; dedupe keys carry the local day, so a rerun tells nobody twice."""
+follow-ups overdue, held customers forgotten (the company's `forgotten_after_days`), contacts'
+birthdays. The reminders job calls `customer_reminders`; dedupe keys carry the local day (a
+forgotten customer: its last touch), so a rerun tells nobody twice."""
 
 import uuid
 from datetime import date, datetime, timedelta
@@ -17,10 +18,25 @@ SELECT id, name, owner_id, next_followup_at FROM customers
 WHERE company_id = :company AND owner_id IS NOT NULL AND deleted_at IS NULL
   AND next_followup_at < :now AND next_followup_at >= :since
 """)
+# Every held customer nobody has contacted for the company's forgotten-after days: no follow-up
+# and no check-in that moves the follow-up clock (`last_followup_at`; a check-in flagged far or
+# mocked does not, unless the company counts those), since it was claimed (or created). Told
+# once per quiet spell (the key carries the last touch): a contact and a new spell tell again.
 FORGOTTEN = text("""
-SELECT id, name, owner_id, greatest(last_followup_at, claimed_at) AS last_touch FROM customers
-WHERE company_id = :company AND owner_id IS NOT NULL AND deleted_at IS NULL AND status = 'won'
-  AND coalesce(greatest(last_followup_at, claimed_at), created_at) < :cutoff
+SELECT f.id, f.name, f.owner_id, f.last_touch, f.dedupe_key FROM (
+    SELECT id, name, owner_id, company_id,
+           coalesce(greatest(last_followup_at, claimed_at), created_at) AS last_touch,
+           'forgotten:' || id || ':' || floor(extract(epoch FROM
+               coalesce(greatest(last_followup_at, claimed_at), created_at)))::bigint
+               AS dedupe_key
+    FROM customers
+    WHERE company_id = :company AND owner_id IS NOT NULL AND deleted_at IS NULL
+      AND coalesce(greatest(last_followup_at, claimed_at), created_at) < :cutoff
+) f
+WHERE NOT EXISTS (
+    SELECT 1 FROM notifications n
+    WHERE n.user_id = f.owner_id AND n.dedupe_key = f.dedupe_key AND n.company_id = f.company_id
+)
 """)
 BIRTHDAYS = text("""
 SELECT ct.id, ct.name AS contact, cu.id AS customer_id, cu.name AS customer, cu.owner_id
@@ -80,14 +96,13 @@ async def customer_reminders(
         )
     cutoff = at - timedelta(days=forgotten_after_days)
     for row in (await session.execute(FORGOTTEN, {"company": company, "cutoff": cutoff})).all():
-        days = (at - row.last_touch).days if row.last_touch else forgotten_after_days
         notices.append(
             _notice(
                 company,
                 row.owner_id,
                 "customer_forgotten",
-                f"forgotten:{row.id}:{day}",
-                {"customer": row.name, "days": days},
+                row.dedupe_key,
+                {"customer": row.name, "days": (at - row.last_touch).days},
                 row.id,
             )
         )

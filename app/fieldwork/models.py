@@ -90,6 +90,8 @@ class Checkin(Base):
     __table_args__ = (
         Index("ix_checkins_company_created", "company_id", "created_at", "id"),
         Index("ix_checkins_user_recorded", "user_id", "client_recorded_at"),
+        # The measures' company-wide month (`app.targets.measures`, visits by recorded time).
+        Index("ix_checkins_company_recorded", "company_id", "client_recorded_at"),
         Index("ix_checkins_customer_created", "customer_id", "created_at"),
         Index("ix_checkins_location", "location", postgresql_using="gist"),
         Index("ix_checkins_position", "company_id", "position_key"),

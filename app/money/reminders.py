@@ -12,9 +12,9 @@
   worker missed is made up within the same week.
 
 Each goes to the contract's owner and their managers (the managers of the owner's department
-and of every department above it, as a deal's audience). Company settings are read with
-their defaults (`companies.settings`); nothing is sent before the reminder hour in the
-company's time zone (`OUTFIELD_REMINDER_HOUR`).
+and of every department above it, as a deal's audience). The windows and the reminder hour are
+the company's settings (`app.org.settings.CompanySettings`); nothing is sent before the
+company's reminder hour in its time zone.
 
 Set-based and idempotent: one fixed-shape statement per reminder kind over every due company
 (their local day and settings as arrays), in batches of `BATCH` in (date, id) order, each
@@ -52,7 +52,6 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from app.config import get_settings
 from app.core.clock import now
 from app.customers.models import Customer
 from app.db import AnyRow, session_factory
@@ -61,20 +60,17 @@ from app.money.models import Contract, Payment, PaymentAllocation, PaymentPlan
 from app.notifications.inbox.service import notify_many
 from app.notifications.models import Notification
 from app.org.models import Company, Department, User
+from app.org.settings import CompanySettings
 
 BATCH = 1000
-DEFAULT_SETTINGS = {"contract_expiring_days": 30, "payment_due_days": 3}
-MAX_DAYS = 366  # a setting beyond this is read as this
 PAYING_STATUSES = ("active", "completed")  # contracts whose instalments are chased
 OVERDUE_REPEAT_DAYS = 7
 
 
 def setting_days(settings: dict[str, Any] | None, key: str) -> int:
-    """A reminder's days from `companies.settings` (default when absent or not a count)."""
-    value = (settings or {}).get(key)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        return DEFAULT_SETTINGS[key]
-    return min(value, MAX_DAYS)
+    """A reminder's days from `companies.settings`, as the company's settings read them
+    (`app.org.settings.CompanySettings`: the default when absent or not a count)."""
+    return int(getattr(CompanySettings.of(None, settings), key))
 
 
 def overdue_week(due_date: date, today: date) -> int | None:
@@ -281,19 +277,23 @@ KINDS = (
 # -- the run -----------------------------------------------------------------------------------
 
 
-def due_companies(rows: Sequence[AnyRow], at: datetime, hour: int) -> list[DueCompany]:
-    """The companies whose local clock has passed the reminder hour, with today's date there."""
+def due_companies(
+    rows: Sequence[AnyRow], at: datetime, hour: int | None = None
+) -> list[DueCompany]:
+    """The companies whose local clock has passed their reminder hour (`hour` instead, when
+    given), with today's date there and their windows (the company's settings)."""
     due = []
     for row in rows:
-        local = at.astimezone(ZoneInfo(row.time_zone))
-        if local.time() < time(hour):
+        settings = CompanySettings.of(row.time_zone, row.settings)
+        local = at.astimezone(ZoneInfo(settings.time_zone))
+        if local.time() < time(settings.reminder_hour if hour is None else hour):
             continue
         due.append(
             DueCompany(
                 row.id,
                 local.date(),
-                setting_days(row.settings, "contract_expiring_days"),
-                setting_days(row.settings, "payment_due_days"),
+                settings.contract_expiring_days,
+                settings.payment_due_days,
             )
         )
     return due
@@ -391,7 +391,7 @@ async def money_reminders(counts: dict[str, int], *, batch: int = BATCH) -> None
     async with session_factory()() as session:
         rows = (await session.execute(_DUE_COMPANIES)).all()
         await session.commit()
-        companies = due_companies(rows, at, get_settings().reminder_hour)
+        companies = due_companies(rows, at)
         counts["companies"] = len(companies)
         if not companies:
             return

@@ -56,6 +56,11 @@ def scheduled_jobs() -> list[ScheduledJob]:
             "Money reminders in company time: contracts expiring, instalments due, overdue weekly.",
         ),
         ScheduledJob(
+            "targets",
+            settings.targets_cron_minutes,
+            "Period close: snapshots the actual and rate of targets whose period has ended.",
+        ),
+        ScheduledJob(
             "imports",
             settings.imports_cron_minutes,
             "Runs queued lead imports (and resumes stalled ones) batch by batch.",

@@ -65,3 +65,14 @@ def invalid_successor(detail: str = "The successor must be another active user."
     return field_error(
         422, "invalid_successor", detail, loc=("body", "successor_id"), msg="invalid successor"
     )
+
+
+def invalid_time_zone(value: str, field: str = "time_zone") -> ProblemError:
+    """422: a time zone that is not an IANA name both Python and PostgreSQL know."""
+    return field_error(
+        422,
+        "invalid_time_zone",
+        f"{value!r} is not an IANA time zone name (e.g. Asia/Shanghai).",
+        loc=("body", field),
+        msg="unknown IANA time zone",
+    )

@@ -9,6 +9,7 @@ from app.config import get_settings
 from app.org import errors
 from app.org.models import Company, Department, User
 from app.org.schemas import SignupIn
+from app.org.settings import initial_settings
 from app.org.users import OrgReactions, unique_user
 
 
@@ -23,7 +24,12 @@ async def signup(
         loc=("body", "password"),
         user_inputs=(data.email, data.admin_name, data.company_name),
     )
-    company = Company(id=uuid.uuid4(), name=data.company_name, time_zone=data.time_zone)
+    company = Company(
+        id=uuid.uuid4(),
+        name=data.company_name,
+        time_zone=data.time_zone,
+        settings=initial_settings(),  # every setting fixed now, the environment's defaults too
+    )
     root = Department(
         id=uuid.uuid4(), company_id=company.id, parent_id=None, name=data.company_name
     )

@@ -157,3 +157,44 @@ async def test_demo_seed_has_contracts_payments_and_an_approval_waiting():
         assert len(mine) == 1
         ageing = (await http.get("/v1/reports/receivables", headers=admin)).json()
         assert ageing
+
+
+async def test_demo_seed_has_this_years_targets_split_down_the_tree():
+    from app.core.clock import now
+    from app.fieldwork.periods import local_date
+
+    await seed()
+    await seed()  # idempotent: the second run makes none
+    today = local_date(now(), "Asia/Shanghai")
+    async with client() as http:
+        token = await http.post(
+            "/v1/auth/token",
+            data={"username": "admin@demo.outfield.test", "password": DEMO_PASSWORD},
+        )
+        admin = bearer(token.json()["access_token"])
+        year = (
+            await http.get("/v1/targets", params={"period": str(today.year)}, headers=admin)
+        ).json()["items"]
+        assert {(t["subject"], t["measure"]) for t in year} == {
+            ("company", "contract_amount"),
+            ("company", "visits"),
+        }
+        assert all(t["split_by"] == "period" and t["unallocated"] in ("0.00", "0") for t in year)
+        money = next(t for t in year if t["measure"] == "contract_amount")
+        assert money["value"] == "6000000.00" and money["unallocated"] == "0.00"
+        month = f"{today.year}-{today.month:02d}"
+        this_month = (
+            await http.get("/v1/targets", params={"period": month, "limit": 100}, headers=admin)
+        ).json()["items"]
+        # The company, 6 departments and 13 people, for both measures.
+        assert len(this_month) == 2 * (1 + 6 + 13)
+        rep = bearer(
+            (
+                await http.post(
+                    "/v1/auth/token",
+                    data={"username": "rep01@demo.outfield.test", "password": DEMO_PASSWORD},
+                )
+            ).json()["access_token"]
+        )
+        mine = (await http.get("/v1/targets", params={"period": month}, headers=rep)).json()
+        assert {t["subject"] for t in mine["items"]} == {"user", "department"}

@@ -38,6 +38,7 @@ PARAMETER_TARGETS = {
     "payment_id": "payment",
     "flow_id": "flow",
     "approval_id": "approval",
+    "target_id": "target",
 }
 # A parameter name that means another record under some paths.
 PATH_TARGETS = {
@@ -69,6 +70,7 @@ BODIES = {
     "/v1/contracts/{contract_id}/terminate": {"reason": "tenancy check"},
     "/v1/payments/{payment_id}/reverse": {"reason": "tenancy check"},
     "/v1/approvals/{approval_id}/reject": {"reason": "tenancy check"},
+    "/v1/targets/{target_id}/split": {"by": "period", "method": "even"},
 }  # /v1/admin/jobs/{name}: job names are global, not records
 
 
@@ -77,6 +79,14 @@ LIST_PARAMS = {
     "/v1/customers/nearby": {"lat": 39.9, "lng": 116.4, "radius_m": 50_000},
     "/v1/customers/duplicates": {"name": "A Co"},
     "/v1/reports/visits": {"from": "2026-01-01", "to": "2026-12-31"},
+    "/v1/reports/work": {"from": "2026-01-01", "to": "2026-12-31"},
+    "/v1/reports/visited-customers": {"from": "2026-01-01", "to": "2026-12-31"},
+    "/v1/targets/suggest": {
+        "subject": "company",
+        "measure": "contract_amount",
+        "period": "2026-12",
+    },
+    "/v1/reports/customer-map": {"bbox": "116.2,39.7,116.6,40.1", "cell_m": 1000},
 }
 
 
@@ -185,7 +195,20 @@ async def money_targets(http, admin: dict, rep: dict, customer_id: str) -> dict[
         )
     ).json()
     pending = (await http.post(f"/v1/contracts/{second['id']}/submit", headers=rep)).json()
+    target = (
+        await http.post(
+            "/v1/targets",
+            json={
+                "subject": "company",
+                "measure": "contract_amount",
+                "period": "2026",
+                "value": "1200.00",
+            },
+            headers=admin,
+        )
+    ).json()
     made = {
+        "target": target.get("id"),
         "product": product.get("id"),
         "contract": contract.get("id"),
         "payment_plan": plan.get("id"),

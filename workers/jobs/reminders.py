@@ -1,9 +1,10 @@
-"""The reminders job's shell: at the reminder hour (09:00) in each company's own time zone.
+"""The reminders job's shell: at each company's reminder hour (its settings; 09:00 unless set)
+in its own time zone.
 
-Every run picks the companies whose local clock has passed the hour and that have not had
+Every run picks the companies whose local clock has passed their hour and that have not had
 today's reminders, claims the day in `reminder_runs`, and sends (deduplicated per day) what
 the owning packages say: the customers' reminders (`app.customers.reminders`: overdue
-follow-ups, forgotten won customers, contact birthdays) and the managers' digest of
+follow-ups, forgotten customers, contact birthdays) and the managers' digest of
 yesterday (`app.fieldwork.digest`).
 """
 
@@ -15,20 +16,21 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.config import get_settings
 from app.core.clock import now
 from app.customers.reminders import customer_reminders
 from app.db import session_factory
 from app.fieldwork.digest import manager_digests
+from app.fieldwork.plans.reminders import plan_reminders
 from app.notifications.inbox.service import notify_many
+from app.org.settings import CompanySettings, company_settings
 
 # A claim older than this whose run never finished (a killed worker) is taken over.
 STALE_CLAIM = timedelta(minutes=30)
 
+# Not yet done today; whether the company's reminder hour has passed is its settings' call.
 DUE_COMPANIES = text("""
-SELECT c.id, c.time_zone FROM companies c
-WHERE (:now AT TIME ZONE c.time_zone)::time >= :hour
-  AND NOT EXISTS (
+SELECT c.id, c.time_zone, c.settings FROM companies c
+WHERE NOT EXISTS (
       SELECT 1 FROM reminder_runs r
       WHERE r.company_id = c.id AND r.day = (:now AT TIME ZONE c.time_zone)::date
         AND (r.finished_at IS NOT NULL OR r.started_at > :stale)
@@ -51,8 +53,9 @@ async def company_reminders(
 ) -> dict[str, int]:
     """Today's reminders of one company (dedupe keys make a rerun harmless)."""
     zone = ZoneInfo(time_zone)
+    settings = await company_settings(session, company)
     notices = await customer_reminders(
-        session, company, zone, day, at, get_settings().forgotten_after_days
+        session, company, zone, day, at, settings.forgotten_after_days
     )
     notices += await manager_digests(session, company, zone, day)
     sent = await notify_many(session, notices)
@@ -65,16 +68,19 @@ async def company_reminders(
 async def reminders(counts: dict[str, int]) -> None:
     """The cron job: every company past its reminder hour today gets its reminders once."""
     at = now()
-    hour = time(get_settings().reminder_hour)
     stale = at - STALE_CLAIM
     counts.update(companies=0, notified=0, examined=0)
     async with session_factory()() as session:
-        due = (
-            await session.execute(DUE_COMPANIES, {"now": at, "hour": hour, "stale": stale})
-        ).all()
+        # Every run, not once a day: the plans starting within their company's lead time.
+        counts["plan_reminders"] = await plan_reminders(session, at)
         await session.commit()
-        for company, time_zone in due:
-            day = at.astimezone(ZoneInfo(time_zone)).date()
+        due = (await session.execute(DUE_COMPANIES, {"now": at, "stale": stale})).all()
+        await session.commit()
+        for company, time_zone, stored in due:
+            local = at.astimezone(ZoneInfo(time_zone))
+            if local.time() < time(CompanySettings.of(time_zone, stored).reminder_hour):
+                continue
+            day = local.date()
             claimed = await session.scalar(
                 CLAIM_DAY, {"company": company, "day": day, "now": at, "stale": stale}
             )

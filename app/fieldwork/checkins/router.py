@@ -12,7 +12,13 @@ from app.core.strict import QueryBool
 from app.core.types import FilterTimestamp
 from app.deps import Caller, Paging, Session
 from app.fieldwork.checkins import service as checkins
-from app.fieldwork.checkins.schemas import CheckinCreate, CheckinOut, CheckoutIn, flags_out
+from app.fieldwork.checkins.schemas import (
+    CheckinCreate,
+    CheckinOut,
+    CheckoutIn,
+    flags_out,
+    summary_out,
+)
 from app.fieldwork.files import service as files
 from app.fieldwork.models import Checkin
 
@@ -43,6 +49,7 @@ def checkin_out(checkin: Checkin, photo_ids: list[uuid.UUID], crs: CRS = CRS.WGS
         counts_as_followup=checkin.counts_as_followup,
         checked_out_at=checkin.checked_out_at,
         duration_s=checkin.duration_s,
+        summary=summary_out(checkin.summary),
         created_at=checkin.created_at,
     )
 
@@ -147,7 +154,9 @@ async def checkout(
     principal: Caller,
     session: Session,
 ) -> CheckinOut:
-    """Records the visit's duration; repeating it returns the closed visit unchanged."""
+    """Records the visit's duration and, with `summary`, how it went (outcome, next step,
+    competitors, order taken, money collected). Repeating it returns the closed visit
+    unchanged — but for a summary on a visit closed without one, which is kept then."""
     checkin = await checkins.checkout(session, principal, checkin_id, body or CheckoutIn())
     photo_ids = (await files.files_for(session, "checkin", [checkin.id])).get(checkin.id, [])
     return checkin_out(checkin, photo_ids)

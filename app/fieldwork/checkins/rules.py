@@ -4,9 +4,11 @@ Flags never reject a check-in; each carries the figures that raised it, so a man
 judge. Thresholds come from the company's settings (defaults below).
 """
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.core.geo import haversine_m
 
@@ -20,25 +22,33 @@ PHOTO_FAR = "photo_far"
 PHOTO_STALE = "photo_stale"
 
 
-@dataclass(frozen=True)
-class CheckinThresholds:
-    """Company-tunable thresholds (companies.settings["checkins"])."""
+class CheckinThresholds(BaseModel):
+    """Company-tunable thresholds: `companies.settings["checkins"]`, the `checkins` part of
+    the company's settings (`app.org.settings.CompanySettings`, `PATCH /v1/company/settings`)."""
 
-    far_from_customer_m: float = 300
-    low_accuracy_m: float = 100
-    max_speed_kmh: float = 150
-    clock_skew_s: float = 600
-    photo_far_m: float = 500
-    photo_stale_s: float = 3600
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    far_from_customer_m: float = Field(300.0, gt=0, le=100_000)
+    low_accuracy_m: float = Field(100.0, gt=0, le=100_000)
+    max_speed_kmh: float = Field(150.0, gt=0, le=2_000)
+    clock_skew_s: float = Field(600.0, gt=0, le=86_400)
+    photo_far_m: float = Field(500.0, gt=0, le=100_000)
+    photo_stale_s: float = Field(3600.0, gt=0, le=604_800)
     count_far_as_followup: bool = False
     count_mock_as_followup: bool = False
 
     @classmethod
     def from_settings(cls, settings: dict[str, Any] | None) -> "CheckinThresholds":
-        """Thresholds from a company's settings JSON, defaults for what is missing."""
-        values = (settings or {}).get("checkins", {})
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in values.items() if k in known})
+        """Thresholds from a company's settings JSON: defaults for what is missing, unknown
+        keys ignored, and a stored value that no longer validates read as its default."""
+        values = (settings or {}).get("checkins")
+        if not isinstance(values, dict):
+            return cls()
+        try:
+            return cls.model_validate(values)
+        except ValidationError as error:
+            bad = {str(e["loc"][0]) for e in error.errors() if e["loc"]}
+            return cls.model_validate({k: v for k, v in values.items() if k not in bad})
 
 
 @dataclass(frozen=True)

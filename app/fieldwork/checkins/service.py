@@ -17,7 +17,7 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -38,6 +38,7 @@ from app.fieldwork.files import service as files
 from app.fieldwork.models import Checkin, StoredFile
 from app.fieldwork.visibility import record_visibility
 from app.org.models import Company, User
+from app.org.settings import CompanySettings
 
 
 @lru_cache(maxsize=256)
@@ -176,7 +177,7 @@ async def create_checkin(
         if existing is not None:
             return existing, False
         raise not_found("customer")
-    limits = rules.CheckinThresholds.from_settings(context.settings)
+    limits = CompanySettings.of(context.time_zone, context.settings).checkins
     received = now()
     previous = (
         rules.PreviousCheckin(
@@ -282,11 +283,15 @@ async def checkout(
 ) -> Checkin:
     """Close the visit (author only), decided once in the database: the first check-out is
     stored, and every other one — repeated or concurrent — returns the visit as it was closed
-    (200 with the stored time, like a replay)."""
+    (200 with the stored time, like a replay). The visit summary is kept with the first
+    check-out that gives one (a visit closed without one may get it later, once)."""
     checkin = await get_checkin(session, principal, checkin_id)
     if checkin.user_id != principal.user_id:
         raise forbidden("Only the rep who checked in can check out.")
+    summary = data.summary.stored() if data.summary is not None else None
     if checkin.checked_out_at is not None:
+        if summary is not None and checkin.summary is None:
+            await _add_summary(session, checkin, summary)
         return checkin
     at = data.client_recorded_at or now()
     if at < checkin.client_recorded_at:
@@ -295,17 +300,34 @@ async def checkout(
         "checkin_id": checkin.id,
         "at": at,
         "duration_s": int((at - checkin.client_recorded_at).total_seconds()),
+        "summary": summary,
     }
     closed = (
         await session.execute(_CHECKOUT, params, execution_options={"synchronize_session": False})
     ).first()
     if closed is None:
         # Closed meanwhile: the UPDATE waited for that transaction and found the row closed.
-        await session.refresh(checkin, ["checked_out_at", "duration_s"])
+        await session.refresh(checkin, ["checked_out_at", "duration_s", "summary"])
+        if summary is not None and checkin.summary is None:
+            await _add_summary(session, checkin, summary)
     else:
         set_committed_value(checkin, "checked_out_at", closed.checked_out_at)
         set_committed_value(checkin, "duration_s", closed.duration_s)
+        set_committed_value(checkin, "summary", closed.summary)
     return checkin
+
+
+async def _add_summary(session: AsyncSession, checkin: Checkin, summary: dict[str, Any]) -> None:
+    """The summary of a visit closed without one: kept once, never replacing another."""
+    kept = await session.scalar(
+        _ADD_SUMMARY,
+        {"checkin_id": checkin.id, "summary": summary},
+        execution_options={"synchronize_session": False},
+    )
+    if kept is None:
+        await session.refresh(checkin, ["summary"])
+    else:
+        set_committed_value(checkin, "summary", kept)
 
 
 # Only an open visit is closed: of concurrent check-outs, one UPDATE changes the row and the
@@ -319,8 +341,15 @@ _CHECKOUT = (
     .values(
         checked_out_at=bindparam("at", type_=DateTime(timezone=True)),
         duration_s=bindparam("duration_s", type_=Integer()),
+        summary=bindparam("summary", type_=JSONB(none_as_null=True)),
     )
-    .returning(Checkin.checked_out_at, Checkin.duration_s)
+    .returning(Checkin.checked_out_at, Checkin.duration_s, Checkin.summary)
+)
+_ADD_SUMMARY = (
+    update(Checkin)
+    .where(Checkin.id == bindparam("checkin_id", type_=Uuid()), Checkin.summary.is_(None))
+    .values(summary=bindparam("summary", type_=JSONB()))
+    .returning(Checkin.summary)
 )
 
 

@@ -10,7 +10,7 @@ from app.core.errors import problem_responses
 from app.core.types import BusinessDate
 from app.deps import Caller, Session
 from app.fieldwork.plans import service as plans
-from app.fieldwork.plans.schemas import DayRoute, PlanCreate, PlanOut, PlanUpdate
+from app.fieldwork.plans.schemas import DayRoute, PlanCreate, PlanOut, PlanUpdate, VisitPurpose
 
 router = APIRouter()
 RETRY = "Retry with the same id and body"
@@ -27,6 +27,7 @@ def plan_out(row: tuple[Any, ...]) -> PlanOut:
         planned_time=plan.planned_time,
         sequence=plan.sequence,
         purpose=plan.purpose,
+        purposes=plan.purposes,
         status=status,
         checkin_id=checkin_id,
         created_by=plan.created_by,
@@ -75,11 +76,16 @@ async def day_route(
         None, alias="date", description="Default: today (company time)."
     ),
     user: uuid.UUID | None = Query(None, description="Default: you."),
+    purpose: VisitPurpose | None = Query(None, description="Only plans with this purpose."),
+    response: Response,
     principal: Caller,
     session: Session,
 ) -> DayRoute:
-    """Plans in planned order, each `planned`, `done` (a check-in there that day) or `missed`."""
-    the_day, user_id, rows = await plans.day_route(session, principal, day, user)
+    """Plans in planned order, each `planned`, `done` (a check-in there that day) or `missed`.
+    The `ETag` is the whole day's (every plan of it, whatever `purpose` filters): send it as
+    `If-Match` to `POST /v1/visit-plans/optimize`."""
+    the_day, user_id, rows, version = await plans.day_route(session, principal, day, user, purpose)
+    response.headers["ETag"] = etag_for(version)
     return DayRoute(date=the_day, user_id=user_id, items=[plan_out(row) for row in rows])
 
 

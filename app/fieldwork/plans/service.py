@@ -1,6 +1,8 @@
 """Visit plans (拜访计划): the day's route, and plan vs actual."""
 
+import hashlib
 import uuid
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
@@ -23,7 +25,7 @@ from app.org import users as org_users
 from app.org.models import Company, User
 
 
-async def _plannable_user(
+async def plannable_user(
     session: AsyncSession, principal: Principal, user_id: uuid.UUID | None
 ) -> uuid.UUID:
     """Reps plan for themselves; managers for users of their subtree; admins for anyone."""
@@ -67,7 +69,7 @@ async def create_plan(
     )
     if existing is not None:
         return existing, False
-    user_id = await _plannable_user(session, principal, data.user_id)
+    user_id = await plannable_user(session, principal, data.user_id)
     await load_customer(session, principal, data.customer_id)
     plan = VisitPlan(
         id=data.id or uuid.uuid4(),
@@ -78,6 +80,7 @@ async def create_plan(
         planned_time=data.planned_time,
         sequence=data.sequence,
         purpose=data.purpose,
+        purposes=list(data.purposes),
         created_by=principal.user_id,
         request_hash=request_hash,
         version=1,
@@ -126,13 +129,19 @@ async def update_plan(
     data: PlanUpdate,
     if_match: str | None,
 ) -> VisitPlan:
-    """Move, reorder or re-purpose a plan (If-Match required)."""
+    """Move, reorder or re-purpose a plan (If-Match required); a plan moved to another day
+    or time is reminded again (`plans.reminders`)."""
     plan = await _plan(session, principal, plan_id)
     check_if_match(if_match, plan.version)
+    when = (plan.plan_date, plan.planned_time)
     for field in data.model_fields_set:
         value = getattr(data, field)
-        if value is not None or field in ("planned_time", "purpose"):
+        if field == "purposes":
+            plan.purposes = list(value or [])
+        elif value is not None or field in ("planned_time", "purpose"):
             setattr(plan, field, value)
+    if (plan.plan_date, plan.planned_time) != when:
+        plan.reminded_at = None
     plan.version += 1
     plan.updated_at = now()
     await session.flush()
@@ -146,11 +155,29 @@ async def delete_plan(session: AsyncSession, principal: Principal, plan_id: uuid
     await session.flush()
 
 
+def day_version(plans: Iterable[VisitPlan]) -> int:
+    """The version of a user's day of plans (its ETag is `etag_for` of it): a 48-bit digest
+    of every live plan's (id, version), so any create, change or cancel of a plan that day
+    moves it."""
+    digest = hashlib.sha256()
+    for plan_id, version in sorted((str(p.id), p.version) for p in plans):
+        digest.update(f"{plan_id}:{version};".encode())
+    return int(digest.hexdigest()[:12], 16)
+
+
+ROUTE_ORDER = (VisitPlan.sequence, VisitPlan.planned_time.nulls_last(), VisitPlan.created_at)
+
+
 async def day_route(
-    session: AsyncSession, principal: Principal, day: date | None, user_id: uuid.UUID | None
-) -> tuple[date, uuid.UUID, list[Any]]:
-    """The user's plans of a day in planned order, each with its status and customer name."""
-    target = await _plannable_user(session, principal, user_id)
+    session: AsyncSession,
+    principal: Principal,
+    day: date | None,
+    user_id: uuid.UUID | None,
+    purpose: str | None = None,
+) -> tuple[date, uuid.UUID, list[Any], int]:
+    """The user's plans of a day in planned order, each with its status and customer name
+    (only those with `purpose` among their purposes, when given), and the day's version."""
+    target = await plannable_user(session, principal, user_id)
     company = await session.get_one(Company, principal.company_id)
     day = day or periods.local_date(now(), company.time_zone)
     visited, today = status_columns(company.time_zone)
@@ -163,16 +190,19 @@ async def day_route(
                 VisitPlan.plan_date == day,
                 VisitPlan.deleted_at.is_(None),
             )
-            .order_by(VisitPlan.sequence, VisitPlan.planned_time.nulls_last(), VisitPlan.created_at)
+            .order_by(*ROUTE_ORDER)
         )
     ).all()
+    version = day_version(plan for plan, _, _ in rows)
     return (
         day,
         target,
         [
             (plan, checkin_id, name, plan_status(plan.plan_date, checkin_id, today))
             for plan, checkin_id, name in rows
+            if purpose is None or purpose in plan.purposes
         ],
+        version,
     )
 
 

@@ -138,8 +138,8 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "en": ("Follow-up overdue", "Your follow-up with {customer} was due {due_local}"),
     },
     "customer_forgotten": {
-        "zh-CN": ("老客户好久没联系了", "成交客户「{customer}」已有{days}天没有跟进"),
-        "en": ("Forgotten customer", "No follow-up with won customer {customer} for {days} days"),
+        "zh-CN": ("客户好久没联系了", "客户「{customer}」已有{days}天没有跟进或拜访"),
+        "en": ("Forgotten customer", "No follow-up or visit with {customer} for {days} days"),
     },
     "contact_birthday": {
         "zh-CN": ("客户生日提醒", "今天是{customer}的{contact}的生日"),
@@ -152,6 +152,10 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
             "Yesterday your team made {visits} visits, {followups} follow-ups, "
             "{flagged} flagged check-ins",
         ),
+    },
+    "plan_reminder": {
+        "zh-CN": ("拜访提醒", "{time}拜访客户「{customer}」"),
+        "en": ("Visit reminder", "Visit {customer} at {time}"),
     },
 }
 

@@ -1,10 +1,9 @@
-"""The priority view's size line (大单 or 小单): the hook a company setting will plug into.
-
-Today the line is the median amount of the company's open opportunities (`SIZE_LINE`, exact
-NUMERIC arithmetic). Computing it reads every open opportunity of the company, so it is kept
-in Redis for `CACHE_TTL_S` and dropped whenever a write may move it (create, PATCH of the
-amount, a move that closes or reopens, delete): lists and gets pay one Redis GET, not the scan.
-A company setting (a later issue) replaces the body of `size_line`, nothing else.
+"""The priority view's size line (大单 or 小单): the company's `quadrant_amount_line` setting when
+set (`PATCH /v1/company/settings`), else the median amount of the company's open opportunities
+(`SIZE_LINE`, exact NUMERIC arithmetic). Computing the median reads every open opportunity of
+the company, so it is kept in Redis for `CACHE_TTL_S` and dropped whenever a write may move it
+(create, PATCH of the amount, a move that closes or reopens, delete): lists and gets pay one
+Redis GET, not the scan. The set line costs one company row read.
 """
 
 import uuid
@@ -14,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.redis import get_redis
+from app.org.settings import company_settings
 
 CACHE_TTL_S = 300
 _NONE = "-"
@@ -41,8 +41,11 @@ async def median_open_amount(session: AsyncSession, company_id: uuid.UUID) -> De
 
 
 async def size_line(session: AsyncSession, company_id: uuid.UUID) -> Decimal | None:
-    """The amount from which an open opportunity counts as large (the hook: a company setting
-    will answer here first; the default is the median open amount)."""
+    """The amount from which an open opportunity counts as large: the company's
+    `quadrant_amount_line` when set (its settings), else the median open amount."""
+    line = (await company_settings(session, company_id)).quadrant_amount_line
+    if line is not None:
+        return line
     redis = get_redis()
     cached = await redis.get(_key(company_id))
     if cached is not None:
