@@ -8,6 +8,7 @@ from sqlalchemy import case, func, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
+from app.core.errors import not_found
 from app.fieldwork import periods
 from app.fieldwork.models import Checkin, VisitPlan
 from app.fieldwork.plans import service as plans
@@ -33,13 +34,29 @@ def _stats(
     }
 
 
+def check_own_scope(
+    principal: Principal, user_id: uuid.UUID | None, department_id: uuid.UUID | None
+) -> None:
+    """Every report's rule for reps: they see their own figures only — another user or any
+    department is 404 to them (as if absent: a rep does not see a peer's numbers). Managers see
+    their subtree, admins the company (checked by the org lookups)."""
+    if principal.is_admin or principal.is_manager:
+        return
+    if user_id is not None and user_id != principal.user_id:
+        raise not_found("user")
+    if department_id is not None:
+        raise not_found("department")
+
+
 async def report_scope(
     session: AsyncSession,
     principal: Principal,
     user_id: uuid.UUID | None,
     department_id: uuid.UUID | None,
 ) -> tuple[list[User], str | None]:
-    """The users the report covers, and the path prefix of its department (if any)."""
+    """The users the report covers, and the path prefix of its department (if any). A rep's
+    figures are their own (`check_own_scope`)."""
+    check_own_scope(principal, user_id, department_id)
     if user_id is not None:
         return [await org_users.get_user(session, principal, user_id)], None
     if department_id is not None:

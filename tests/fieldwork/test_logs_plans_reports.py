@@ -275,7 +275,23 @@ async def test_visit_statistics_on_a_known_small_data_set():
             headers=east_manager,
         )
         assert sibling.status_code == 404
-        assert a_id
+        # A rep's figures are their own: a peer or a department is 404 to them, in every report.
+        for params in ({"user": b_id}, {"department": team}):
+            for path in ("/v1/reports/visits", "/v1/reports/sales", "/v1/reports/receivables"):
+                peer = await http.get(
+                    path,
+                    params={"from": "2026-11-22", "to": "2026-11-23", **params}
+                    if path == "/v1/reports/visits"
+                    else params,
+                    headers=rep_a,
+                )
+                assert peer.status_code == 404, (path, params, peer.text)
+        own = await http.get(
+            "/v1/reports/visits",
+            params={"from": "2026-11-22", "to": "2026-11-23", "user": a_id},
+            headers=rep_a,
+        )
+        assert own.status_code == 200 and own.json()["total"]["visits"] == 3
 
 
 async def test_a_work_log_on_the_timeline_only_for_those_who_may_read_it():
