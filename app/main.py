@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from app.approvals.router import router as approvals_router
+from app.attendance.router import router as attendance_router
 from app.auth.principal import check_bearer
 from app.auth.router import router as auth_router
 from app.auth.tokens import token_scope
@@ -58,6 +59,8 @@ from app.reports.receivables_router import router as receivables_router
 from app.reports.router import router as reports_router
 from app.reports.work_router import router as work_reports_router
 from app.targets.router import router as targets_router
+from app.tasks.router import router as tasks_router
+from app.tickets.router import router as tickets_router
 
 DESCRIPTION = """
 The API of Outfield, a mobile field-sales CRM.
@@ -136,6 +139,9 @@ def create_app() -> FastAPI:
         work_reports_router,
         coverage_router,
         map_router,
+        attendance_router,
+        tasks_router,
+        tickets_router,
         feed_router,
         notifications_router,
         devices_router,

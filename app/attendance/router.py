@@ -1,0 +1,5 @@
+"""HTTP: attendance."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

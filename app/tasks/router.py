@@ -1,0 +1,5 @@
+"""HTTP: tasks."""
+
+from fastapi import APIRouter
+
+router = APIRouter()

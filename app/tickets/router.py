@@ -1,0 +1,5 @@
+"""HTTP: service tickets."""
+
+from fastapi import APIRouter
+
+router = APIRouter()
