@@ -9,7 +9,8 @@ alike (instead of lists that one process fills at start-up and another never see
   open leads likewise, to the successor or back to their pools (leads).
 * A customer's timeline: its ownership events and deals (customers) with the follow-ups,
   check-ins and work logs about it (fieldwork), its opportunities' stage moves (pipeline), its
-  contracts (money) and their approval steps (approvals), each under its own visibility rule.
+  contracts (money) and their approval steps (approvals), its service tickets' events
+  (tickets), each under its own visibility rule.
 * An approval ends (approved, rejected, withdrawn): the record's package moves the record
   (contracts, payments), by `record_type`.
 """
@@ -26,6 +27,7 @@ from app.money.payments import service as payments
 from app.org.users import OrgReactions
 from app.pipeline import defaults as pipeline_defaults
 from app.pipeline import timeline as pipeline_timeline
+from app.tickets import timeline as tickets_timeline
 
 ORG_REACTIONS = OrgReactions(
     on_signup=(ownership.on_signup, pipeline_defaults.on_signup),
@@ -39,6 +41,7 @@ TIMELINE_SOURCES: tuple[TimelineSource, ...] = (
     pipeline_timeline.opportunity_moves,
     money_timeline.contract_events,
     approvals_timeline.approval_steps,
+    tickets_timeline.ticket_events,
 )
 
 APPROVAL_OUTCOMES: dict[str, ApprovalOutcome] = {

@@ -48,6 +48,7 @@ class Settings(BaseSettings):
     money_cron_minutes: int = Field(15, alias="OUTFIELD_MONEY_MINUTES", gt=0)
     targets_cron_minutes: int = Field(15, alias="OUTFIELD_TARGETS_MINUTES", gt=0)
     imports_cron_minutes: int = Field(1, alias="OUTFIELD_IMPORTS_MINUTES", gt=0)
+    purge_cron_minutes: int = Field(60, alias="OUTFIELD_PURGE_MINUTES", gt=0)
     worker_metrics_port: int = Field(9101, alias="OUTFIELD_WORKER_METRICS_PORT", ge=0, le=65535)
     reminder_hour: int = Field(9, alias="OUTFIELD_REMINDER_HOUR", ge=0, le=23)
     forgotten_after_days: int = Field(150, alias="OUTFIELD_FORGOTTEN_AFTER_DAYS", gt=0)

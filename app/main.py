@@ -1,5 +1,6 @@
 """create_app(): routers, middleware, exception handlers, lifespan."""
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -74,6 +75,11 @@ The API of Outfield, a mobile field-sales CRM.
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # The ~300k objects of start-up (routes, schemas, the OpenAPI models) never die: moved out
+    # of the collector's sight, a full collection no longer walks them mid-request (measured:
+    # 195–324 ms pauses in a report's p99, bench/README.md).
+    gc.collect()
+    gc.freeze()
     yield
     await dispose_engine()
     await close_redis()

@@ -1,6 +1,7 @@
 """Imports every table so Alembic and the tests see the whole schema."""
 
 from app.approvals.models import Approval, ApprovalAction, ApprovalApprover, ApprovalFlow
+from app.attendance.models import AttendanceRecord, AttendanceSite
 from app.auth.models import RefreshToken
 from app.core.idempotency_models import IdempotencyRecord
 from app.coverage.models import CoverageTier
@@ -53,11 +54,22 @@ from app.notifications.models import (
 from app.ops.models import JobRun, ReminderRun
 from app.org.models import Company, Department, User
 from app.pipeline.models import LostReason, Opportunity, Pipeline, Stage, StageChange
+from app.privacy.models import PhoneReveal
 from app.targets.models import DepartmentMembership, Target
+from app.tasks.models import Task, TaskAssignee
+from app.tickets.models import Ticket, TicketEvent, TicketRating
 
 __all__ = [
+    "Task",
+    "TaskAssignee",
+    "Ticket",
+    "TicketEvent",
+    "TicketRating",
+    "AttendanceRecord",
+    "AttendanceSite",
     "CoverageTier",
     "DepartmentMembership",
+    "PhoneReveal",
     "Target",
     "Approval",
     "ApprovalAction",

@@ -24,10 +24,13 @@ from app.customers.pools import ensure_company_pools, pool_settings, recycle_rul
 from app.db import dispose_engine, session_factory
 from app.org.models import Company, Department, User
 from app.pipeline.defaults import create_default_pipeline
+from scripts.seed_attendance import seed_attendance
 from scripts.seed_fieldwork import seed_fieldwork
 from scripts.seed_money import seed_money
 from scripts.seed_pipeline import seed_pipeline
+from scripts.seed_privacy import seed_privacy
 from scripts.seed_targets import seed_targets
+from scripts.seed_tasks_tickets import seed_tasks_tickets
 
 DEMO_DOMAIN = "demo.outfield.test"
 DEMO_PASSWORD = "outfield-demo"
@@ -117,6 +120,9 @@ async def seed() -> list[str]:
         await seed_pipeline(session, company_id, demo_id)
         await seed_money(session, company_id, demo_id)
         await seed_targets(session, company_id, demo_id)
+        await seed_attendance(session, company_id, demo_id)
+        await seed_tasks_tickets(session, company_id, demo_id)
+        await seed_privacy(session, company_id)
     await dispose_engine()
     return [f"{key}@{DEMO_DOMAIN}" for key, *_ in PEOPLE]
 

@@ -22,6 +22,7 @@ APP = Path(__file__).resolve().parents[1] / "app"
 # Every domain package with problem codes of its own. None is left uncatalogued.
 PACKAGES = (
     "approvals",
+    "attendance",
     "auth",
     "coverage",
     "customers",
@@ -33,8 +34,12 @@ PACKAGES = (
     "ops",
     "org",
     "pipeline",
+    "privacy",
     "reports",
+    "retention",
     "targets",
+    "tasks",
+    "tickets",
 )
 
 # Calls whose second positional argument (or `code=`) is a problem code.

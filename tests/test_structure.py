@@ -21,6 +21,11 @@ DOMAINS = (
     "targets",
     "coverage",
     "dashboard",
+    "privacy",
+    "retention",
+    "attendance",
+    "tasks",
+    "tickets",
 )
 
 

@@ -5,6 +5,7 @@ from workers.jobs.housekeeping import housekeeping
 from workers.jobs.imports import run_pending_imports
 from workers.jobs.money import money
 from workers.jobs.pipeline import pipeline
+from workers.jobs.purge import purge
 from workers.jobs.push import deliver_pending_pushes
 from workers.jobs.recycle import recycle
 from workers.jobs.reminders import reminders
@@ -19,6 +20,7 @@ JOB_BODIES: dict[str, JobBody] = {
     "money": money,
     "targets": targets,
     "imports": run_pending_imports,
+    "purge": purge,
     "push": deliver_pending_pushes,
     "webhooks": deliver_pending_webhooks,
 }

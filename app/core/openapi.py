@@ -34,6 +34,15 @@ TAGS: list[dict[str, str]] = [
     {"name": "logs", "description": "Daily, weekly and monthly work logs."},
     {"name": "visit-plans", "description": "Planned visits and a rep's day route."},
     {
+        "name": "attendance",
+        "description": "Clock-in and clock-out (外勤考勤) with plausibility flags; work sites.",
+    },
+    {"name": "tasks", "description": "Tasks (日程/待办): due times, assignees, reminders."},
+    {
+        "name": "tickets",
+        "description": "Service tickets (投诉/建议/服务): due by priority, status, satisfaction.",
+    },
+    {
         "name": "pipelines",
         "description": "Sales processes: pipelines, stages, exit rules, lost reasons.",
     },
@@ -70,7 +79,7 @@ TAGS: list[dict[str, str]] = [
     {
         "name": "reports",
         "description": "Visits, funnel, forecast, leads, receivables, sales, achievement, ranking, "
-        "work, coverage, the customer map.",
+        "work, coverage, the customer map, attendance, tickets.",
     },
     {"name": "feed", "description": "The company's activity feed: likes and comments."},
     {"name": "notifications", "description": "The in-app inbox and notification preferences."},

@@ -8,6 +8,7 @@ from app.core.concurrency import IfMatch, etag_for
 from app.core.errors import problem_responses
 from app.core.pagination import Page
 from app.customers import collaborators, contacts
+from app.customers.models import Contact
 from app.customers.schemas import (
     CollaboratorCreate,
     CollaboratorOut,
@@ -16,8 +17,16 @@ from app.customers.schemas import (
     ContactUpdate,
 )
 from app.deps import Caller, Paging, Session, VisibleCustomer
+from app.privacy.masking import PhoneView, phone_view
 
 router = APIRouter(tags=["customers"])
+
+
+def contact_out(contact: Contact, phones: PhoneView) -> ContactOut:
+    """The API view of a contact, its phones as `phones` shows them to the caller."""
+    out = ContactOut.model_validate(contact)
+    out.phones = phones.phones(contact.customer_id, contact.phones)
+    return out
 
 
 @router.get(
@@ -29,14 +38,14 @@ router = APIRouter(tags=["customers"])
 async def list_contacts(
     customer_id: uuid.UUID,
     params: Paging,
+    principal: Caller,
     customer: VisibleCustomer,
     session: Session,
 ) -> Page[ContactOut]:
     """Contacts of a visible customer, newest first."""
     rows, next_cursor = await contacts.list_contacts(session, customer.customer, params)
-    return Page[ContactOut](
-        items=[ContactOut.model_validate(c) for c in rows], next_cursor=next_cursor
-    )
+    phones = await phone_view(session, principal, [customer.customer.id])
+    return Page[ContactOut](items=[contact_out(c, phones) for c in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -58,7 +67,7 @@ async def create_contact(
     if not created:
         response.status_code = 200
     response.headers["ETag"] = etag_for(contact.version)
-    return ContactOut.model_validate(contact)
+    return contact_out(contact, await phone_view(session, principal, [customer_id]))
 
 
 @router.patch(
@@ -82,7 +91,7 @@ async def update_contact(
         session, principal, customer_id, contact_id, body, if_match
     )
     response.headers["ETag"] = etag_for(contact.version)
-    return ContactOut.model_validate(contact)
+    return contact_out(contact, await phone_view(session, principal, [customer_id]))
 
 
 @router.delete(

@@ -58,6 +58,24 @@ class Customer(Base):
             "id",
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # The coverage report (`app.coverage.report`), index-only: a person's held customers in
+        # id order (merged with their open opportunities), and per tier in id order (the page).
+        Index(
+            "ix_customers_owner_held",
+            "company_id",
+            "owner_id",
+            "id",
+            postgresql_include=["tier"],
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_customers_owner_tier",
+            "company_id",
+            "owner_id",
+            "tier",
+            "id",
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index(
             "ix_customers_pool",
             "company_id",
@@ -91,6 +109,17 @@ class Customer(Base):
             postgresql_where=text("deleted_at IS NULL"),
         ),
         Index("ix_customers_location", "location", postgresql_using="gist"),
+        # The customer map (`app.reports.customer_map`): a box read from the index alone — the
+        # bounds, the Mercator y (`mercator_y()`, the same expression), who may see it, groups.
+        Index(
+            "ix_customers_map",
+            "company_id",
+            "longitude",
+            "latitude",
+            text("asinh(tan(radians(latitude)))"),
+            postgresql_include=["owner_id", "id", "tier", "industry", "pool_id"],
+            postgresql_where=text("deleted_at IS NULL"),
+        ),
         Index("ix_customers_custom_fields", "custom_fields", postgresql_using="gin"),
         tenant_key("customers"),
         tenant_fk("customers", "owner_id", "users"),

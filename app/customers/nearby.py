@@ -26,6 +26,7 @@ async def nearby_customers(
             Customer.id,
             Customer.name,
             Customer.address,
+            Customer.phone,
             Customer.latitude,
             Customer.longitude,
             Customer.owner_id,

@@ -25,6 +25,7 @@ from app.customers.schemas import (
     PoolUpdate,
 )
 from app.deps import AdminCaller, Caller, Paging, Session
+from app.privacy.masking import phone_view
 
 router = APIRouter(tags=["pool"])
 
@@ -61,8 +62,11 @@ async def list_pool_customers(
 ) -> Response:
     """Each shows why it is there: `pool_entry_kind`, `pool_reason`, `previous_owner_id`."""
     rows, next_cursor = await service.list_pool_customers(session, principal, params, filters, pool)
+    phones = await phone_view(session, principal, (c.id for c in rows))
     return json_response(
-        Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+        Page[CustomerOut](
+            items=[customer_out(c, phones, crs) for c in rows], next_cursor=next_cursor
+        )
     )
 
 
@@ -78,7 +82,8 @@ async def claim_customer(
     session: Session,
 ) -> CustomerOut:
     """409 `holding_cap_reached`, `customer_not_in_pool`, `reclaim_cooldown`; 429 on limit."""
-    return customer_out(await ownership.claim(session, principal, customer_id))
+    customer = await ownership.claim(session, principal, customer_id)
+    return customer_out(customer, await phone_view(session, principal, [customer.id]))
 
 
 @router.get(

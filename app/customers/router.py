@@ -34,6 +34,10 @@ from app.customers.schemas import (
 from app.db import AnyRow
 from app.deps import Caller, Paging, Session, VisibleCustomer
 from app.money import ledger
+from app.privacy.masking import PhoneView, phone_view
+from app.privacy.reveal import reveal
+from app.privacy.schemas import PhoneRevealIn, PhoneRevealOut
+from app.retention import restore
 
 router = APIRouter(tags=["customers"])
 CRS_QUERY = Query(CRS.WGS84, description="CRS of returned locations.")
@@ -42,10 +46,13 @@ MAX_NEARBY_LIMIT = 100
 
 
 def customer_out(
-    customer: Customer | AnyRow, crs: CRS = CRS.WGS84, response: Response | None = None
+    customer: Customer | AnyRow,
+    phones: PhoneView,
+    crs: CRS = CRS.WGS84,
+    response: Response | None = None,
 ) -> CustomerOut:
     """The API view of a customer, or of a list row with its attributes (location in the
-    requested CRS)."""
+    requested CRS, the phone as `phones` shows it to the caller)."""
     if response is not None:
         response.headers["ETag"] = etag_for(customer.version)
     return CustomerOut(
@@ -58,7 +65,7 @@ def customer_out(
         region=customer.region,
         address=customer.address,
         location=location_out(customer.latitude, customer.longitude, crs),
-        phone=customer.phone,
+        phone=phones.phone(customer.id, customer.phone),
         status=customer.status,
         tags=customer.tags or [],
         custom_fields=customer.custom_fields or {},
@@ -97,8 +104,11 @@ async def list_customers(
 ) -> Response:
     """Visible customers, newest first: own, collaborating, the pool; managers add their subtree."""
     rows, next_cursor = await service.list_customers(session, principal, params, filters)
+    phones = await phone_view(session, principal, (c.id for c in rows))
     return json_response(
-        Page[CustomerOut](items=[customer_out(c, crs) for c in rows], next_cursor=next_cursor)
+        Page[CustomerOut](
+            items=[customer_out(c, phones, crs) for c in rows], next_cursor=next_cursor
+        )
     )
 
 
@@ -125,7 +135,8 @@ async def create_customer(
     customer, created = await service.create_customer(session, principal, body)
     if not created:
         response.status_code = 200
-    return customer_out(customer, crs, response)
+    phones = await phone_view(session, principal, [customer.id])
+    return customer_out(customer, phones, crs, response)
 
 
 @router.get(
@@ -166,6 +177,7 @@ async def nearby(
     """Nearest first with `distance_m`; pool customers are marked `in_pool` (claim to work them)."""
     latitude, longitude = to_wgs84(lat, lng, crs)
     rows = await nearby_customers(session, principal, latitude, longitude, radius_m, limit)
+    phones = await phone_view(session, principal, (row.id for row in rows))
     items = []
     for row in rows:
         location = location_out(row.latitude, row.longitude, crs)
@@ -175,6 +187,7 @@ async def nearby(
                 id=row.id,
                 name=row.name,
                 address=row.address,
+                phone=phones.phone(row.id, row.phone),
                 location=location,
                 distance_m=round(row.distance_m, 1),
                 in_pool=row.owner_id is None,
@@ -195,12 +208,14 @@ async def get_customer(
     customer_id: uuid.UUID,
     response: Response,
     crs: CRS = CRS_QUERY,
+    principal: Caller,
     customer: VisibleCustomer,
     session: Session,
 ) -> CustomerDetail:
     """Shows when and why it would return to the pool (`recycle_at`, `recycle_reason`), and
     `money`: its signed contracts, contracted, received, outstanding and overdue amounts."""
-    out = customer_out(customer.customer, crs, response)
+    phones = await phone_view(session, principal, [customer.customer.id])
+    out = customer_out(customer.customer, phones, crs, response)
     money = await ledger.customer_money(session, customer.customer.company_id, customer.customer.id)
     return CustomerDetail(**dict(out), money=CustomerMoney(**money))
 
@@ -224,7 +239,8 @@ async def update_customer(
     """`If-Match` required (428 without, 412 when stale). Owner and clocks are not writable;
     `status` `won`/`lost` only through a deal (422 `status_needs_deal`)."""
     customer = await service.update_customer(session, principal, customer_id, body, if_match)
-    return customer_out(customer, crs, response)
+    phones = await phone_view(session, principal, [customer.id])
+    return customer_out(customer, phones, crs, response)
 
 
 @router.delete(
@@ -256,7 +272,8 @@ async def release_customer(
     session: Session,
 ) -> CustomerOut:
     """Reason required; `pool_id` names another pool. Collaborators get 403."""
-    return customer_out(await ownership.release(session, principal, customer_id, body))
+    customer = await ownership.release(session, principal, customer_id, body)
+    return customer_out(customer, await phone_view(session, principal, [customer.id]))
 
 
 @router.post(
@@ -273,7 +290,8 @@ async def transfer_customer(
 ) -> CustomerOut:
     """Managers (within their subtree) and admins; the target's cap applies unless an admin
     sets `override_cap`. From the pool this is an assignment."""
-    return customer_out(await ownership.transfer(session, principal, customer_id, body))
+    customer = await ownership.transfer(session, principal, customer_id, body)
+    return customer_out(customer, await phone_view(session, principal, [customer.id]))
 
 
 @router.post(
@@ -351,3 +369,48 @@ async def customer_timeline(
         for row in rows
     ]
     return Page[TimelineItem](items=items, next_cursor=next_cursor)
+
+
+@router.post(
+    "/v1/customers/{customer_id}/phone-reveal",
+    operation_id="revealCustomerPhone",
+    response_model=PhoneRevealOut,
+    summary="Reveal a customer's or contact's numbers (audited)",
+    responses=problem_responses(401, 403, 404, 422),
+)
+async def reveal_phone(
+    customer_id: uuid.UUID,
+    principal: Caller,
+    session: Session,
+    body: PhoneRevealIn | None = None,
+) -> PhoneRevealOut:
+    """The numbers in full for the owner, collaborators, the managers above the owner, admins
+    and — a pool customer — any manager (403 `phone_reveal_not_allowed` otherwise: a rep claims
+    a pool customer to call it). Each reveal is audited (who, when, which numbers)."""
+    contact_id = body.contact_id if body else None
+    audit, numbers = await reveal(session, principal, customer_id, contact_id)
+    return PhoneRevealOut(
+        customer_id=customer_id,
+        contact_id=contact_id,
+        phones=numbers,
+        revealed_at=audit.revealed_at,
+    )
+
+
+@router.post(
+    "/v1/customers/{customer_id}/restore",
+    operation_id="restoreCustomer",
+    response_model=CustomerOut,
+    summary="Restore a deleted customer",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def restore_customer(
+    customer_id: uuid.UUID,
+    principal: Caller,
+    session: Session,
+) -> CustomerOut:
+    """Within the company's `restore_days`: admins, the managers above the owner (any manager
+    for a pool customer). 409 `duplicate_customer` when a live customer took its name or phone
+    since, `record_not_deleted`, `restore_window_passed`."""
+    customer = await restore.restore_customer(session, principal, customer_id)
+    return customer_out(customer, await phone_view(session, principal, [customer.id]))

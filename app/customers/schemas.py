@@ -308,6 +308,7 @@ class NearbyCustomer(BaseModel):
     id: uuid.UUID
     name: str
     address: str | None
+    phone: str | None = Field(description="Masked (138****5678) where the company says so.")
     location: LocationOut
     distance_m: float
     in_pool: bool

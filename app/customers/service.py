@@ -107,6 +107,10 @@ def _duplicate_problem(matches: list[DuplicateMatch]) -> ProblemError:
     )
 
 
+# The 409 of a duplicate, for the customer restore (`app.retention.restore`) too.
+duplicate_problem = _duplicate_problem
+
+
 @asynccontextmanager
 async def _unique_customer(
     session: AsyncSession,

@@ -4,14 +4,20 @@ Everything is the caller's own (their held customers, plans, opportunities, cont
 notifications), in company time, plus this month's targets and — for managers (their subtree)
 and admins (the company) — the team's achievement and who is most behind pace.
 
-Few statements, each on an index that starts with the company and the caller
-(`ix_customers_owner`, `ix_opportunities_owner`, `ix_contracts_owner`,
-`ix_visit_plans_user_date`, `ix_notifications_unread`): the settings (1); the counts — held,
-unread, closing this month, the holding cap's pool rules — in one (2); each list with its
-count (`count(*) OVER ()`) and its first few: recycling soon, overdue follow-ups, payments
-due, birthdays, today's plans (5); the month's targets (1) and their actuals
-(`measures.actuals`, one statement, plus the members of the department during the month and
-the departments' paths when a department target needs them). No per-item query.
+Few statements (five besides the settings and `measures.actuals`), each on an index that
+starts with the company and the caller or the subject:
+
+1. the caller's own counts and short lists (`_own_statement`, one UNION ALL): held, unread,
+   the holding cap's pool rules, closing this month (`ix_opportunities_owner_closing`, index
+   only), and with their counts (`count(*) OVER ()`) the first few recycling soon and overdue
+   follow-ups (the caller's customers read once, `ix_customers_owner`) and birthdays;
+2. payments due (`ix_contracts_owner`, only contracts still owed money, then
+   `ix_payment_plans_contract`);
+3. today's plans (`ix_visit_plans_user_date`);
+4. the month's targets (by subject on `uq_targets_subject_measure_period`; admins the
+   company's month), with every department's path and the members of the caller's subtree
+   (what `measures.department_paths` / `members_during` answer) in the same statement;
+5. their actuals (`measures.actuals`, one statement). No per-item query.
 
 Caps: `LIST_CAP` items of recycling soon, overdue follow-ups and payments due,
 `BIRTHDAYS_CAP` birthdays, `PLANS_CAP` plans, `TEAM_TARGETS_CAP` team targets,
@@ -19,13 +25,32 @@ Caps: `LIST_CAP` items of recycling soon, overdue follow-ups and payments due,
 """
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, literal, or_, select, tuple_
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
+    Uuid,
+    and_,
+    any_,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+    tuple_,
+    union,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -43,7 +68,7 @@ from app.org.models import Department, User
 from app.org.settings import CompanySettings, company_settings
 from app.pipeline.models import Opportunity, Stage
 from app.targets import measures, progress
-from app.targets.models import MONEY_MEASURES, Target
+from app.targets.models import MONEY_MEASURES, DepartmentMembership, Target
 from app.targets.periods import Period, containing
 
 LIST_CAP = 5
@@ -81,7 +106,7 @@ def birthday_days(today: date) -> list[tuple[int, int]]:
     return days
 
 
-# ---------- the caller's own lists ----------
+# ---------- the caller's own lists: one statement ----------
 
 
 def _owned(principal: Principal) -> Any:
@@ -92,11 +117,107 @@ def _owned(principal: Principal) -> Any:
     )
 
 
-async def _counts(
-    session: AsyncSession, principal: Principal, month: Period, at: datetime
-) -> dict[str, Any]:
-    """Held, unread, closing this month and the pool rules of the cap: one statement."""
-    held = select(func.count()).where(_owned(principal)).scalar_subquery()
+# The columns of `_own`'s UNION ALL: each branch fills some, the rest are typed NULLs. The
+# lists fill (id, name, at, reason, customer_id, customer_name, total); the one `counts` row
+# the scalars.
+_OWN_COLUMNS: dict[str, Any] = {
+    "kind": String(),
+    "id": Uuid(),
+    "name": String(),
+    "at": DateTime(timezone=True),
+    "reason": String(),
+    "customer_id": Uuid(),
+    "customer_name": String(),
+    "total": BigInteger(),
+    "held": BigInteger(),
+    "unread": BigInteger(),
+    "closing_count": BigInteger(),
+    "closing_amount": Numeric(),
+    "closing_weighted": Numeric(),
+    "holding_cap": Integer(),
+    "department_caps": JSONB(),
+}
+
+
+def _row(kind: str, **columns: Any) -> list[Any]:
+    """One branch's select list, in `_OWN_COLUMNS` order."""
+    columns["kind"] = literal(kind, String())
+    return [
+        (columns[name] if name in columns else cast(null(), type_)).label(name)
+        for name, type_ in _OWN_COLUMNS.items()
+    ]
+
+
+def _own_statement(principal: Principal, month: Period, at: datetime, today: date) -> Any:
+    """Held, unread, closing this month, the cap's pool rules (the `counts` row) and the first
+    few of recycling soon, overdue follow-ups and birthdays, each with its count
+    (`count(*) OVER ()`). The caller's customers are read once (`mine`, on
+    `ix_customers_owner`) for held, recycling and overdue; open opportunities closing this
+    month on `ix_opportunities_owner_closing` (index only)."""
+    mine = (
+        select(
+            Customer.id,
+            Customer.name,
+            Customer.recycle_at,
+            Customer.recycle_reason,
+            Customer.next_followup_at,
+            Pool.warning_days,
+        )
+        .outerjoin(Pool, (Pool.company_id == Customer.company_id) & (Pool.id == Customer.pool_id))
+        .where(_owned(principal))
+        .cte("mine")
+        .prefix_with("MATERIALIZED")
+    )
+    recycling = (
+        select(
+            mine.c.id,
+            mine.c.name,
+            mine.c.recycle_at,
+            mine.c.recycle_reason,
+            func.count().over().label("total"),
+        )
+        .where(
+            mine.c.recycle_at.is_not(None),
+            mine.c.warning_days.is_not(None),  # a pool's customer (the inner join it was)
+            mine.c.recycle_at <= literal(at) + func.make_interval(0, 0, 0, mine.c.warning_days),
+        )
+        .order_by(mine.c.recycle_at, mine.c.id)
+        .limit(LIST_CAP)
+        .subquery("recycling")
+    )
+    overdue = (
+        select(mine.c.id, mine.c.name, mine.c.next_followup_at, func.count().over().label("total"))
+        .where(mine.c.next_followup_at < at)
+        .order_by(mine.c.next_followup_at, mine.c.id)
+        .limit(LIST_CAP)
+        .subquery("overdue")
+    )
+    born = tuple_(
+        cast(func.extract("month", Contact.birthday), Integer),
+        cast(func.extract("day", Contact.birthday), Integer),
+    )
+    birthdays = (
+        select(
+            Contact.id,
+            Contact.name,
+            Customer.id.label("customer_id"),
+            Customer.name.label("customer_name"),
+            func.count().over().label("total"),
+        )
+        .join(
+            Contact,
+            (Contact.company_id == Customer.company_id) & (Contact.customer_id == Customer.id),
+        )
+        .where(
+            _owned(principal),
+            Contact.deleted_at.is_(None),
+            Contact.birthday.is_not(None),
+            born.in_(birthday_days(today)),
+        )
+        .order_by(Customer.name, Contact.name, Contact.id)
+        .limit(BIRTHDAYS_CAP)
+        .subquery("birthdays")
+    )
     unread = (
         select(func.count())
         .where(
@@ -128,36 +249,114 @@ async def _counts(
     rules_row = select(PoolSettings.holding_cap, PoolSettings.department_caps).where(
         PoolSettings.company_id == principal.company_id
     )
-    row = (
-        await session.execute(
-            select(
-                held.label("held"),
-                unread.label("unread"),
-                closing.c.count,
-                closing.c.amount,
-                closing.c.weighted,
-                rules_row.with_only_columns(PoolSettings.holding_cap)
-                .scalar_subquery()
-                .label("holding_cap"),
-                rules_row.with_only_columns(PoolSettings.department_caps)
-                .scalar_subquery()
-                .label("department_caps"),
-            ).select_from(closing)
+    counts = select(
+        *_row(
+            "counts",
+            held=select(func.count()).select_from(mine).scalar_subquery(),
+            unread=unread,
+            closing_count=closing.c.count,
+            closing_amount=closing.c.amount,
+            closing_weighted=closing.c.weighted,
+            holding_cap=rules_row.with_only_columns(PoolSettings.holding_cap).scalar_subquery(),
+            department_caps=rules_row.with_only_columns(
+                PoolSettings.department_caps
+            ).scalar_subquery(),
         )
-    ).one()
+    ).select_from(closing)
+    return union_all(
+        counts,
+        select(
+            *_row(
+                "recycling",
+                id=recycling.c.id,
+                name=recycling.c.name,
+                at=recycling.c.recycle_at,
+                reason=recycling.c.recycle_reason,
+                total=recycling.c.total,
+            )
+        ),
+        select(
+            *_row(
+                "overdue",
+                id=overdue.c.id,
+                name=overdue.c.name,
+                at=overdue.c.next_followup_at,
+                total=overdue.c.total,
+            )
+        ),
+        select(
+            *_row(
+                "birthday",
+                id=birthdays.c.id,
+                name=birthdays.c.name,
+                customer_id=birthdays.c.customer_id,
+                customer_name=birthdays.c.customer_name,
+                total=birthdays.c.total,
+            )
+        ),
+    )
+
+
+async def _own(
+    session: AsyncSession, principal: Principal, month: Period, at: datetime, today: date
+) -> dict[str, Any]:
+    """The caller's counts and short lists (`_own_statement`), one round trip."""
+    listed: dict[str, list[Any]] = {"recycling": [], "overdue": [], "birthday": []}
+    counts: Any = None
+    for row in (await session.execute(_own_statement(principal, month, at, today))).all():
+        if row.kind == "counts":
+            counts = row
+        else:
+            listed[row.kind].append(row)
+    assert counts is not None  # an aggregate's row: always there
     cap = rules.holding_cap_for(
         principal.department_path,
-        DEFAULT_HOLDING_CAP if row.holding_cap is None else row.holding_cap,
-        row.department_caps or {},
+        DEFAULT_HOLDING_CAP if counts.holding_cap is None else counts.holding_cap,
+        counts.department_caps or {},
     )
+
+    def total(kind: str) -> int:
+        return int(listed[kind][0].total) if listed[kind] else 0
+
     return {
-        "customers_held": row.held,
+        "customers_held": counts.held,
         "holding_cap": cap,
-        "unread_notifications": row.unread,
+        "unread_notifications": counts.unread,
         "closing_this_month": {
-            "count": row.count,
-            "amount": row.amount,
-            "weighted_amount": ledger.fen(Decimal(row.weighted) / 100),
+            "count": counts.closing_count,
+            "amount": counts.closing_amount,
+            "weighted_amount": ledger.fen(Decimal(counts.closing_weighted) / 100),
+        },
+        "recycling_soon": {
+            "count": total("recycling"),
+            "items": [
+                {
+                    "customer_id": r.id,
+                    "name": r.name,
+                    "recycle_at": r.at,
+                    "recycle_reason": r.reason,
+                }
+                for r in listed["recycling"]
+            ],
+        },
+        "overdue_followups": {
+            "count": total("overdue"),
+            "items": [
+                {"customer_id": r.id, "name": r.name, "next_followup_at": r.at}
+                for r in listed["overdue"]
+            ],
+        },
+        "birthdays": {
+            "count": total("birthday"),
+            "items": [
+                {
+                    "contact_id": r.id,
+                    "name": r.name,
+                    "customer_id": r.customer_id,
+                    "customer_name": r.customer_name,
+                }
+                for r in listed["birthday"]
+            ],
         },
     }
 
@@ -166,75 +365,14 @@ def _listed(rows: list[Any]) -> int:
     return int(rows[0].total) if rows else 0
 
 
-async def _recycling(session: AsyncSession, principal: Principal, at: datetime) -> dict[str, Any]:
-    warning = func.make_interval(0, 0, 0, Pool.warning_days)
-    rows = list(
-        (
-            await session.execute(
-                select(
-                    Customer.id,
-                    Customer.name,
-                    Customer.recycle_at,
-                    Customer.recycle_reason,
-                    func.count().over().label("total"),
-                )
-                .join(
-                    Pool, (Pool.company_id == Customer.company_id) & (Pool.id == Customer.pool_id)
-                )
-                .where(
-                    _owned(principal),
-                    Customer.recycle_at.is_not(None),
-                    Customer.recycle_at <= literal(at) + warning,
-                )
-                .order_by(Customer.recycle_at, Customer.id)
-                .limit(LIST_CAP)
-            )
-        ).all()
-    )
-    return {
-        "count": _listed(rows),
-        "items": [
-            {
-                "customer_id": r.id,
-                "name": r.name,
-                "recycle_at": r.recycle_at,
-                "recycle_reason": r.recycle_reason,
-            }
-            for r in rows
-        ],
-    }
-
-
-async def _overdue(session: AsyncSession, principal: Principal, at: datetime) -> dict[str, Any]:
-    rows = list(
-        (
-            await session.execute(
-                select(
-                    Customer.id,
-                    Customer.name,
-                    Customer.next_followup_at,
-                    func.count().over().label("total"),
-                )
-                .where(_owned(principal), Customer.next_followup_at < at)
-                .order_by(Customer.next_followup_at, Customer.id)
-                .limit(LIST_CAP)
-            )
-        ).all()
-    )
-    return {
-        "count": _listed(rows),
-        "items": [
-            {"customer_id": r.id, "name": r.name, "next_followup_at": r.next_followup_at}
-            for r in rows
-        ],
-    }
-
-
 async def _payments_due(
     session: AsyncSession, principal: Principal, today: date, due_days: int
 ) -> dict[str, Any]:
     """Instalments of the caller's contracts due by today + due_days (overdue ones included)
-    and not fully paid (`ledger`: paid = received payments allocated to it)."""
+    and not fully paid (`ledger`: paid = received payments allocated to it). Only contracts
+    still owed money (`received < amount`, the running total) are looked into: one fully
+    received takes no further payment (received ≤ committed ≤ amount), so none of its
+    instalments is there to chase — and the correlated `paid` is not computed for them."""
     paid = ledger.plan_paid_sql(PaymentPlan.id, PaymentPlan.company_id).label("paid")
     plans = (
         select(
@@ -256,6 +394,7 @@ async def _payments_due(
             Contract.owner_id == principal.user_id,
             Contract.deleted_at.is_(None),
             Contract.status.in_(PAYING_STATUSES),
+            Contract.received < Contract.amount,
             PaymentPlan.deleted_at.is_(None),
             PaymentPlan.due_date <= today + timedelta(days=due_days),
         )
@@ -303,51 +442,6 @@ async def _payments_due(
                 "paid": r.paid,
                 "outstanding": r.amount - r.paid,
                 "status": r.status,
-            }
-            for r in rows
-        ],
-    }
-
-
-async def _birthdays(session: AsyncSession, principal: Principal, today: date) -> dict[str, Any]:
-    born = tuple_(
-        cast(func.extract("month", Contact.birthday), Integer),
-        cast(func.extract("day", Contact.birthday), Integer),
-    )
-    rows = list(
-        (
-            await session.execute(
-                select(
-                    Contact.id,
-                    Contact.name,
-                    Customer.id.label("customer_id"),
-                    Customer.name.label("customer_name"),
-                    func.count().over().label("total"),
-                )
-                .join(
-                    Contact,
-                    (Contact.company_id == Customer.company_id)
-                    & (Contact.customer_id == Customer.id),
-                )
-                .where(
-                    _owned(principal),
-                    Contact.deleted_at.is_(None),
-                    Contact.birthday.is_not(None),
-                    born.in_(birthday_days(today)),
-                )
-                .order_by(Customer.name, Contact.name, Contact.id)
-                .limit(BIRTHDAYS_CAP)
-            )
-        ).all()
-    )
-    return {
-        "count": _listed(rows),
-        "items": [
-            {
-                "contact_id": r.id,
-                "name": r.name,
-                "customer_id": r.customer_id,
-                "customer_name": r.customer_name,
             }
             for r in rows
         ],
@@ -415,64 +509,158 @@ def _team_path(principal: Principal) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class MonthTargets:
+    targets: list[MonthTarget]
+    paths: dict[uuid.UUID, str]  # every department's (`measures.department_paths`)
+    members: set[uuid.UUID]  # all ever in the caller's team or department subtree
+
+
+# The unique index's subject expression (`uq_targets_subject_measure_period`), written as the
+# index writes it so that the planner probes it.
+_SUBJECT_KEY = func.coalesce(
+    Target.subject_id, literal_column("'00000000-0000-0000-0000-000000000000'::uuid")
+)
+
+
+def _subjects(principal: Principal, team: str | None) -> Any:
+    """Which targets are shown: the caller's, their department's users' (the rank) and the
+    department's; a manager's subtree's users and departments. Each side an
+    `ARRAY(SELECT …)` computed once (an InitPlan): an index condition on
+    `uq_targets_subject_measure_period`, or at worst a filter on one scan of the month."""
+    company_id = principal.company_id
+    mine = User.id == principal.user_id
+    peers = (
+        mine
+        if principal.department_id is None
+        else mine | (User.department_id == principal.department_id)
+    )
+    users: Any = select(User.id).where(User.company_id == company_id, peers)
+    departments: Any = select(Department.id).where(
+        Department.company_id == company_id, Department.id == principal.department_id
+    )
+    if team:
+        in_team = Department.path.startswith(team, autoescape=True)
+        users = union(
+            users,
+            select(User.id)
+            .join(
+                Department,
+                (Department.company_id == User.company_id) & (Department.id == User.department_id),
+            )
+            .where(User.company_id == company_id, in_team),
+        )
+        departments = select(Department.id).where(
+            Department.company_id == company_id,
+            in_team | (Department.id == principal.department_id),
+        )
+    key = _SUBJECT_KEY
+    return or_(
+        (Target.subject == "user") & (key == any_(func.array(users.scalar_subquery()))),
+        (Target.subject == "department") & (key == any_(func.array(departments.scalar_subquery()))),
+    )
+
+
 async def _month_targets(
     session: AsyncSession, principal: Principal, month: Period
-) -> list[MonthTarget]:
-    """The live month targets the dashboard shows: the caller's own, their department peers'
-    (for the rank), their department's, and the team's (managers: subtree; admins: all)."""
+) -> MonthTargets:
+    """The live month targets the dashboard shows — the caller's own, their department peers'
+    (for the rank), their department's, and the team's (managers: subtree; admins: all) —
+    with every department's path and the members of the caller's subtree, in one statement.
+    Callers below admin name their subjects (`_subjects`); admins read the company's month
+    (`ix_targets_company_period`)."""
     user = aliased(User, name="target_user")
-    user_department = aliased(Department, name="user_department")
     department = aliased(Department, name="target_department")
-    is_user = Target.subject == "user"
-    is_department = Target.subject == "department"
-    shown: list[Any] = [is_user & (Target.subject_id == principal.user_id)]
-    if principal.department_id is not None:
-        shown.append(is_user & (user.department_id == principal.department_id))
-        shown.append(is_department & (Target.subject_id == principal.department_id))
     team = _team_path(principal)
-    if team == "":
-        shown.append(literal(True))
-    elif team:
-        shown.append(is_user & user_department.path.startswith(team, autoescape=True))
-        shown.append(is_department & department.path.startswith(team, autoescape=True))
-    rows = (
-        await session.execute(
-            select(
-                Target.id,
-                Target.subject,
-                Target.subject_id,
-                Target.measure,
-                Target.value,
-                func.coalesce(user.name, department.name, "").label("name"),
-                user.department_id.label("user_department_id"),
-                department.path.label("department_path"),
-            )
-            .outerjoin(
-                user,
-                is_user & (user.company_id == Target.company_id) & (user.id == Target.subject_id),
-            )
-            .outerjoin(
-                user_department,
-                (user_department.company_id == user.company_id)
-                & (user_department.id == user.department_id),
-            )
-            .outerjoin(
-                department,
-                is_department
-                & (department.company_id == Target.company_id)
-                & (department.id == Target.subject_id),
+    month_targets = select(
+        Target.id,
+        Target.subject,
+        Target.subject_id,
+        Target.measure,
+        Target.value,
+        Target.starts_on,
+        Target.ends_on,
+    ).where(
+        Target.company_id == principal.company_id,
+        Target.period == month.key,
+        Target.period_kind == "month",
+        Target.deleted_at.is_(None),
+    )
+    if team != "":
+        month_targets = month_targets.where(_subjects(principal, team))
+    picked = month_targets.subquery("month_targets")
+    shown = (
+        select(
+            literal("target", String()).label("kind"),
+            picked.c.id,
+            picked.c.subject,
+            picked.c.subject_id,
+            picked.c.measure,
+            picked.c.value,
+            func.coalesce(user.name, department.name, "").label("name"),
+            user.department_id.label("user_department_id"),
+            department.path.label("department_path"),
+        )
+        .select_from(picked)
+        .where(picked.c.starts_on == month.start, picked.c.ends_on == month.end)
+        .outerjoin(
+            user,
+            (picked.c.subject == "user")
+            & (user.company_id == principal.company_id)
+            & (user.id == picked.c.subject_id),
+        )
+        .outerjoin(
+            department,
+            (picked.c.subject == "department")
+            & (department.company_id == principal.company_id)
+            & (department.id == picked.c.subject_id),
+        )
+    )
+
+    def extra(kind: str, subject_id: Any, path: Any) -> Any:
+        return [
+            literal(kind, String()),
+            cast(null(), Uuid()),
+            cast(null(), String()),
+            subject_id,
+            cast(null(), String()),
+            cast(null(), Numeric()),
+            cast(null(), String()),
+            cast(null(), Uuid()),
+            path,
+        ]
+
+    parts: list[Any] = [
+        shown,
+        select(*extra("path", Department.id, Department.path)).where(
+            Department.company_id == principal.company_id
+        ),
+    ]
+    subtree = principal.department_path if team is None else team
+    if subtree:
+        # `measures.members_during`: all who were ever in the subtree.
+        member = DepartmentMembership
+        parts.append(
+            select(*extra("member", member.user_id, cast(null(), String())))
+            .join(
+                Department,
+                (Department.company_id == member.company_id)
+                & (Department.id == member.department_id),
             )
             .where(
-                Target.company_id == principal.company_id,
-                Target.starts_on == month.start,
-                Target.ends_on == month.end,
-                Target.period_kind == "month",
-                Target.deleted_at.is_(None),
-                or_(*shown),
+                member.company_id == principal.company_id,
+                Department.path.startswith(subtree, autoescape=True),
             )
         )
-    ).all()
-    return [MonthTarget(*row) for row in rows]
+    found = MonthTargets([], {}, set())
+    for row in (await session.execute(union_all(*parts))).all():
+        if row.kind == "target":
+            found.targets.append(MonthTarget(*row[1:]))
+        elif row.kind == "path":
+            found.paths[row.subject_id] = row.department_path
+        else:
+            found.members.add(row.subject_id)
+    return found
 
 
 def _progress_fields(
@@ -491,28 +679,15 @@ def _progress_fields(
     }, figures
 
 
-async def _fact_users(
-    session: AsyncSession,
-    principal: Principal,
-    targets: Iterable[MonthTarget],
-    month: Period,
-    time_zone: str,
-) -> list[uuid.UUID] | None:
+def _fact_users(principal: Principal, found: MonthTargets) -> list[uuid.UUID] | None:
     """Whose facts the month's figures need (None: the whole company's)."""
     team = _team_path(principal)
     if team == "":
         return None
-    wanted = {t.subject_id for t in targets if t.subject == "user" and t.subject_id}
+    wanted = {t.subject_id for t in found.targets if t.subject == "user" and t.subject_id}
     wanted.add(principal.user_id)
-    path = team or (
-        principal.department_path if any(t.subject == "department" for t in targets) else None
-    )
-    if path:
-        wanted.update(
-            await measures.members_during(
-                session, principal.company_id, path, month.start, month.end, time_zone
-            )
-        )
+    if team or any(t.subject == "department" for t in found.targets):
+        wanted.update(found.members)
     return sorted(wanted)
 
 
@@ -523,14 +698,14 @@ async def _targets(
     month: Period,
     today: date,
 ) -> dict[str, Any]:
-    targets = await _month_targets(session, principal, month)
+    found = await _month_targets(session, principal, month)
+    targets = found.targets
     if not targets:
         empty: dict[str, list[Any]] | None = (
             None if _team_path(principal) is None else {"targets": [], "behind_pace": []}
         )
         return {"targets": [], "department_targets": [], "team": empty}
     zone = settings.time_zone
-    user_ids = await _fact_users(session, principal, targets, month, zone)
     facts = await measures.actuals(
         session,
         principal.company_id,
@@ -538,12 +713,9 @@ async def _targets(
         month.start,
         month.end,
         zone,
-        user_ids=user_ids,
+        user_ids=_fact_users(principal, found),
     )
-    paths: dict[uuid.UUID, str] = {}
-    if any(t.subject != "user" for t in targets):
-        paths = await measures.department_paths(session, principal.company_id)
-    rollup = measures.Actuals(facts, paths)
+    rollup = measures.Actuals(facts, found.paths)
 
     def actual(target: MonthTarget) -> Decimal:
         if target.subject == "user" and target.subject_id:
@@ -646,15 +818,12 @@ async def dashboard(session: AsyncSession, principal: Principal) -> dict[str, An
     at = now()
     today = local_date(at, settings.time_zone)
     month = containing("month", today, settings.fiscal_year_start_month)
-    counts = await _counts(session, principal, month, at)
+    own = await _own(session, principal, month, at, today)
     return {
         "today": today,
         "month": month.key,
         **await _targets(session, principal, settings, month, today),
-        **counts,
-        "recycling_soon": await _recycling(session, principal, at),
+        **own,
         "today_plans": await _today_plans(session, principal, settings.time_zone, today),
-        "overdue_followups": await _overdue(session, principal, at),
         "payments_due": await _payments_due(session, principal, today, settings.payment_due_days),
-        "birthdays": await _birthdays(session, principal, today),
     }

@@ -92,6 +92,21 @@ class Checkin(Base):
         Index("ix_checkins_user_recorded", "user_id", "client_recorded_at"),
         # The measures' company-wide month (`app.targets.measures`, visits by recorded time).
         Index("ix_checkins_company_recorded", "company_id", "client_recorded_at"),
+        # Visits (`app.targets.measures.counts_as_visit`, the same predicate, constants inline)
+        # of the users of a department, index-only: the measures, the customers visited (work
+        # report), the time on site (coverage).
+        Index(
+            "ix_checkins_user_visits",
+            "company_id",
+            "user_id",
+            "client_recorded_at",
+            postgresql_include=["customer_id", "duration_s"],
+            postgresql_where=text(
+                "mock_location IS false"
+                """ AND NOT (flags @> '[{"code": "far_from_customer"}]'::jsonb)"""
+                """ AND NOT (flags @> '[{"code": "mock_location"}]'::jsonb)"""
+            ),
+        ),
         Index("ix_checkins_customer_created", "customer_id", "created_at"),
         Index("ix_checkins_location", "location", postgresql_using="gist"),
         Index("ix_checkins_position", "company_id", "position_key"),

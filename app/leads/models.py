@@ -153,6 +153,14 @@ class Lead(Base):
             "id",
             postgresql_where=text("deleted_at IS NULL"),
         ),
+        # The measures' converted leads by converted_at (`app.targets.measures`, index-only).
+        Index(
+            "ix_leads_company_converted",
+            "company_id",
+            "converted_at",
+            postgresql_include=["converted_by"],
+            postgresql_where=text("deleted_at IS NULL AND converted_by IS NOT NULL"),
+        ),
         Index(
             "ix_leads_phone",
             "company_id",

@@ -61,6 +61,11 @@ def scheduled_jobs() -> list[ScheduledJob]:
             "Period close: snapshots the actual and rate of targets whose period has ended.",
         ),
         ScheduledJob(
+            "purge",
+            settings.purge_cron_minutes,
+            "Removes soft-deleted records past their company's restore_days, in batches.",
+        ),
+        ScheduledJob(
             "imports",
             settings.imports_cron_minutes,
             "Runs queued lead imports (and resumes stalled ones) batch by batch.",

@@ -69,6 +69,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     locale: Mapped[str] = mapped_column(String(16), server_default="zh-CN")
     phone: Mapped[str | None] = mapped_column(String(32))
+    # Executive mode: their phone and e-mail are hidden from the people below them.
+    is_executive: Mapped[bool] = mapped_column(server_default=text("false"))
     password_hash: Mapped[str] = mapped_column(String(256))
     # Bumped on deactivation and password change: outstanding access tokens stop working.
     token_version: Mapped[int] = mapped_column(Integer, server_default="1")

@@ -27,6 +27,7 @@ from app.org.schemas import (
     UserOut,
     UserUpdate,
 )
+from app.privacy.executives import hidden_contacts
 
 router = APIRouter()
 AUTH_ERRORS = (401, 403, 404, 422)
@@ -45,10 +46,16 @@ def department_out(department: Department) -> DepartmentOut:
     )
 
 
-def user_out(user: User, response: Response | None = None) -> UserOut:
+def user_out(
+    user: User, response: Response | None = None, hidden: frozenset[uuid.UUID] = frozenset()
+) -> UserOut:
+    """The API view of a user; an executive in `hidden` without their phone and e-mail."""
     if response is not None:
         response.headers["ETag"] = etag_for(user.version)
-    return UserOut.model_validate(user)
+    out = UserOut.model_validate(user)
+    if user.id in hidden:
+        out.email = out.phone = None
+    return out
 
 
 @router.post(
@@ -213,7 +220,8 @@ async def list_users(
     rows, next_cursor = await users.list_users(
         session, principal, params, department_id=department_id, role=role, active=active
     )
-    return Page[UserOut](items=[UserOut.model_validate(u) for u in rows], next_cursor=next_cursor)
+    hidden = await hidden_contacts(session, principal, rows)
+    return Page[UserOut](items=[user_out(u, hidden=hidden) for u in rows], next_cursor=next_cursor)
 
 
 @router.post(
@@ -253,8 +261,10 @@ async def get_user(
     principal: Caller,
     session: Session,
 ) -> UserOut:
-    """404 when the user is not visible to the caller."""
-    return user_out(await users.get_user(session, principal, user_id), response)
+    """404 when the user is not visible to the caller; an executive above the caller shows no
+    phone or e-mail."""
+    user = await users.get_user(session, principal, user_id)
+    return user_out(user, response, await hidden_contacts(session, principal, [user]))
 
 
 @router.patch(
@@ -273,7 +283,8 @@ async def update_user(
     principal: AdminCaller,
     session: Session,
 ) -> UserOut:
-    """Admin only; `If-Match` required (428 without, 412 when stale)."""
+    """Admin only; `If-Match` required (428 without, 412 when stale). `is_executive` hides the
+    user's phone and e-mail from the people below them."""
     return user_out(await users.update_user(session, principal, user_id, body, if_match), response)
 
 

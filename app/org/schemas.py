@@ -40,12 +40,17 @@ class DepartmentOut(BaseModel):
 class UserOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: uuid.UUID
-    email: str
+    email: str | None = Field(
+        description="Null (with `phone`) when the user is an executive above the caller."
+    )
     name: str
     role: Role
     department_id: uuid.UUID | None
     locale: str
     phone: str | None
+    is_executive: bool = Field(
+        description="Their phone and e-mail are hidden from the people below them."
+    )
     is_active: bool
     deactivated_at: datetime | None
     version: int
@@ -108,6 +113,9 @@ class UserUpdate(Strict):
     department_id: uuid.UUID | None = Field(None, description="Move the user to this department.")
     locale: Locale | None = None
     phone: str | None = Field(None, max_length=limits.USER_PHONE_MAX)
+    is_executive: bool | None = Field(
+        None, description="Executive mode: hide their phone and e-mail from those below them."
+    )
 
 
 class UserDeactivate(Strict):

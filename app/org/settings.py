@@ -67,7 +67,20 @@ class CompanySettings(BaseModel):
     route_window_minutes: int = Field(30, ge=0, le=240, strict=True)
     # The opportunity quadrant's size line (None: the median open amount).
     quadrant_amount_line: Decimal | None = Field(None, ge=0, max_digits=14, decimal_places=2)
+    # Customer and contact phones masked (138****5678) for all but the owner, collaborators,
+    # the managers above the owner and admins (`app.privacy.masking`).
     mask_phones: bool = False
+    # Soft-deleted records may be restored for this many days; the `purge` job removes them
+    # after that (`app.retention`).
+    restore_days: int = Field(30, ge=1, le=3650, strict=True)
+    # A ticket's due time: hours after it is opened, by priority (tickets' `overdue`).
+    ticket_hours_urgent: int = Field(4, gt=0, le=8760, strict=True)
+    ticket_hours_high: int = Field(24, gt=0, le=8760, strict=True)
+    ticket_hours_normal: int = Field(72, gt=0, le=8760, strict=True)
+    ticket_hours_low: int = Field(168, gt=0, le=8760, strict=True)
+    # Attendance (`app.attendance`): a day with a check-in that counts as a visit is a day of
+    # field attendance (worked, not absent) even without a clock-in.
+    checkins_count_as_attendance: bool = False
 
     @field_validator("working_days")
     @classmethod

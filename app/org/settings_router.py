@@ -64,6 +64,7 @@ async def update_company_settings(
     the thresholds the flags of the next check-ins (earlier ones keep theirs), the reminder
     hour, forgotten-after, contract-expiring and payment-due days the reminders,
     `quadrant_amount_line` the opportunity quadrant's size line (null: the median open amount).
-    `mask_phones` is stored only: masking phone numbers is a later issue."""
+    `mask_phones` masks customer and contact numbers at once; `restore_days` is the restore
+    window (and when the `purge` job removes deleted records)."""
     company, settings = await update_settings(session, principal.company_id, body, if_match)
     return settings_out(company, settings, response)

@@ -67,8 +67,22 @@ class CompanySettingsOut(BaseModel):
         description="The opportunity quadrant's size line; null: the median open amount."
     )
     mask_phones: bool = Field(
-        description="Stored only for now: masking phone numbers for reps is a later issue."
+        description="Customer and contact phones are masked (138****5678) for everyone but the "
+        "owner, collaborators, the managers above the owner and admins; pool customers until "
+        "claimed."
     )
+    restore_days: int = Field(
+        description="Days a deleted customer, follow-up, log, opportunity or draft contract "
+        "may be restored; purged after."
+    )
+    checkins_count_as_attendance: bool = Field(
+        description="A day with a check-in that counts as a visit is a day of field "
+        "attendance (worked, not absent), no clock-in or site needed."
+    )
+    ticket_hours_urgent: int = Field(description="Hours to handle an urgent ticket (due time).")
+    ticket_hours_high: int = Field(description="Hours to handle a high-priority ticket.")
+    ticket_hours_normal: int = Field(description="Hours to handle a normal ticket.")
+    ticket_hours_low: int = Field(description="Hours to handle a low-priority ticket.")
     version: int
     updated_at: datetime
 
@@ -107,6 +121,12 @@ class CompanySettingsPatch(Strict):
     plan_reminder_minutes: int | None = Field(None, ge=0, le=1440)
     quadrant_amount_line: Money | None = None
     mask_phones: bool | None = None
+    restore_days: int | None = Field(None, ge=1, le=3650)
+    ticket_hours_urgent: int | None = Field(None, gt=0, le=8760)
+    ticket_hours_high: int | None = Field(None, gt=0, le=8760)
+    ticket_hours_normal: int | None = Field(None, gt=0, le=8760)
+    ticket_hours_low: int | None = Field(None, gt=0, le=8760)
+    checkins_count_as_attendance: bool | None = None
 
 
 def thresholds_out(limits_: CheckinThresholds) -> CheckinThresholdsOut:

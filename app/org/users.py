@@ -195,7 +195,7 @@ async def update_user(
     if "department_id" in fields and data.department_id is not None:
         await company_department(session, principal.company_id, data.department_id)
         user.department_id = data.department_id
-    for field in ("name", "role", "locale", "phone"):
+    for field in ("name", "role", "locale", "phone", "is_executive"):
         if field in fields and (getattr(data, field) is not None or field == "phone"):
             setattr(user, field, getattr(data, field))
     if user.id == principal.user_id and user.role != "admin":

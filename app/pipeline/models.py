@@ -187,6 +187,40 @@ class Opportunity(Base):
             "lead_id",
             postgresql_where=text("lead_id IS NOT NULL"),
         ),
+        # The measures' won opportunities by closed_at (`app.targets.measures`, index-only).
+        Index(
+            "ix_opportunities_won",
+            "company_id",
+            "closed_at",
+            postgresql_include=["owner_id"],
+            postgresql_where=text("status = 'won' AND deleted_at IS NULL"),
+        ),
+        # The coverage report (`app.coverage.report`), index-only per holder: their open
+        # opportunities' customers in id order, their won ones by closed_at.
+        Index(
+            "ix_opportunities_owner_open",
+            "company_id",
+            "owner_id",
+            "customer_id",
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
+        Index(
+            "ix_opportunities_owner_won",
+            "company_id",
+            "owner_id",
+            "closed_at",
+            postgresql_include=["customer_id"],
+            postgresql_where=text("status = 'won' AND deleted_at IS NULL"),
+        ),
+        # The dashboard's open ones closing this month (`app.dashboard`, index-only).
+        Index(
+            "ix_opportunities_owner_closing",
+            "company_id",
+            "owner_id",
+            "expected_close_date",
+            postgresql_include=["amount", "stage_id"],
+            postgresql_where=text("status = 'open' AND deleted_at IS NULL"),
+        ),
         tenant_key("opportunities"),
         tenant_fk("opportunities", "customer_id", "customers"),
         tenant_fk("opportunities", "pipeline_id", "pipelines"),
@@ -234,6 +268,13 @@ class StageChange(Base):
         Index("ix_stage_history_opportunity", "company_id", "opportunity_id", "at", "id"),
         # Funnel: who entered a stage when.
         Index("ix_stage_history_to_stage", "company_id", "to_stage_id", "at"),
+        # The work report's opportunities advanced, by `at`, index-only (`app.reports.work`).
+        Index(
+            "ix_stage_history_company_at",
+            "company_id",
+            "at",
+            postgresql_include=["actor_id", "opportunity_id", "from_stage_id", "to_stage_id"],
+        ),
         tenant_key("stage_history"),
         tenant_fk("stage_history", "opportunity_id", "opportunities", ondelete="CASCADE"),
         tenant_fk("stage_history", "from_stage_id", "pipeline_stages"),

@@ -34,7 +34,9 @@ from app.core.errors import not_found
 from app.org import departments as org_departments
 from app.org.models import Department, User
 from app.reports.achievement import (
+    PERSON_COLUMNS,
     Context,
+    Person,
     Rollup,
     amount,
     context,
@@ -90,13 +92,14 @@ async def _user_entries(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     company_id = principal.company_id
     if scope is None and not principal.is_admin:
-        candidates = list(
-            (
-                await session.execute(
-                    select(User).where(User.company_id == company_id, User.id == principal.user_id)
+        candidates = [
+            Person(*row)
+            for row in await session.execute(
+                select(*PERSON_COLUMNS).where(
+                    User.company_id == company_id, User.id == principal.user_id
                 )
-            ).scalars()
-        )
+            )
+        ]
     elif scope is None:
         candidates = await users_under(session, company_id, None)
     elif principal.is_admin or principal.is_manager:

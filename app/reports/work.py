@@ -18,7 +18,10 @@ Deleted records do not count. A department's figure counts what was made while i
 in its subtree (`department_memberships`, as the target measures do); a rep's row holds
 everything credited to them. Two statements: `measures.actuals` with this module's extra facts
 (one grouped UNION ALL), and the distinct customers visited per rep, per department (by the
-ancestors of the department the rep was in) and in total (GROUPING SETS).
+ancestors of the department the rep was in) and in total (hashed distinct rows, one CTE).
+Indexes: `ix_checkins_user_visits` (visits and their customers, index-only),
+`ix_stage_history_company_at` (advanced, index-only), `ix_leads_company_converted`,
+`ix_opportunities_won`; the user lists bound as one array (`measures.among`).
 
 **Visited customers**: per customer visited (check-ins that count) by the scope's users in the
 range, among the customers the caller may see: visits, last visit, the distinct visitors,
@@ -42,6 +45,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -152,8 +156,15 @@ def work_facts(
         ]
 
     def users(column: Any) -> list[Any]:
-        return [] if user_ids is None else [column.in_(user_ids)]
+        return [] if user_ids is None else [measures.among(column, user_ids)]
 
+    # Implied by `mover IN users`, but on stage_history alone: the rows of others are dropped
+    # before their opportunity is looked up (1.6k lookups instead of 8.9k for 92 people).
+    actor = (
+        []
+        if user_ids is None
+        else [or_(StageChange.actor_id.is_(None), measures.among(StageChange.actor_id, user_ids))]
+    )
     contact_user = func.coalesce(Contact.created_by, Customer.owner_id)
     contacts = (
         select(*fact("new_contacts", contact_user, Contact.created_at))
@@ -212,6 +223,7 @@ def work_facts(
             Opportunity.deleted_at.is_(None),
             after.position > before.position,
             after.kind != "lost",
+            *actor,
             *users(mover),
         )
     )
@@ -249,26 +261,17 @@ async def customers_visited(  # noqa: PLR0913
     time_zone: str,
     user_ids: list[uuid.UUID] | None,
 ) -> Visited:
-    """One statement: GROUPING SETS over (user), (each ancestor of the department the user was
-    in at the visit), () of count(DISTINCT customer) of the check-ins that count."""
+    """One statement, count(DISTINCT customer) of the check-ins that count per user, per
+    department (each ancestor of the department the user was in at the visit) and in total:
+    the distinct (user, department then, customer) first, then each count as distinct rows
+    counted — hashed, where GROUPING SETS of count(DISTINCT) sorted ~30k rows per ancestor."""
     if user_ids is not None and not user_ids:
         return Visited({}, {}, 0)
     lo, hi = local_midnight(start, time_zone), local_midnight(end, time_zone)
     member = DepartmentMembership
-    ancestor = (
-        func.unnest(func.string_to_array(func.trim(Department.path, "/"), "/"))
-        .table_valued("id")
-        .render_derived(name="ancestor")
-    )
-    ancestor_id = cast(ancestor.c.id, Department.id.type)
-    stmt = (
-        select(
-            Checkin.user_id,
-            ancestor_id.label("department_id"),
-            func.grouping(Checkin.user_id).label("no_user"),
-            func.grouping(ancestor_id).label("no_department"),
-            func.count(func.distinct(Checkin.customer_id)).label("visited"),
-        )
+    seen = (
+        select(Checkin.user_id, member.department_id, Checkin.customer_id)
+        .distinct()
         .select_from(Checkin)
         .outerjoin(
             member,
@@ -279,31 +282,59 @@ async def customers_visited(  # noqa: PLR0913
                 or_(member.valid_to.is_(None), member.valid_to > Checkin.client_recorded_at),
             ),
         )
-        .outerjoin(
-            Department,
-            (Department.company_id == member.company_id) & (Department.id == member.department_id),
-        )
-        .outerjoin(ancestor, literal_column("true"))
         .where(
             Checkin.company_id == company_id,
             Checkin.client_recorded_at >= lo,
             Checkin.client_recorded_at < hi,
             measures.counts_as_visit(),
-            *([] if user_ids is None else [Checkin.user_id.in_(user_ids)]),
+            *([] if user_ids is None else [measures.among(Checkin.user_id, user_ids)]),
         )
-        .group_by(func.grouping_sets(Checkin.user_id, ancestor_id, literal_column("()")))
+        .cte("seen")
+    )
+    segment = (
+        func.unnest(func.string_to_array(func.trim(Department.path, "/"), "/"))
+        .table_valued("id")
+        .render_derived(name="segment")
+    )
+    ancestors = (
+        select(
+            Department.id.label("department_id"),
+            cast(segment.c.id, Department.id.type).label("ancestor_id"),
+        )
+        .select_from(Department)
+        .join(segment, literal_column("true"))
+        .where(Department.company_id == company_id)
+        .cte("ancestors")
+    )
+    per_user = select(seen.c.user_id, seen.c.customer_id).distinct().subquery("per_user")
+    per_department = (
+        select(ancestors.c.ancestor_id, seen.c.customer_id)
+        .distinct()
+        .join_from(seen, ancestors, ancestors.c.department_id == seen.c.department_id)
+        .subquery("per_department")
+    )
+    everyone = select(seen.c.customer_id).distinct().subquery("everyone")
+    stmt = union_all(
+        select(
+            literal("user").label("kind"), per_user.c.user_id.label("id"), func.count()
+        ).group_by(per_user.c.user_id),
+        select(literal("department"), per_department.c.ancestor_id, func.count()).group_by(
+            per_department.c.ancestor_id
+        ),
+        select(literal("total"), literal(None, Department.id.type), func.count()).select_from(
+            everyone
+        ),
     )
     by_user: dict[uuid.UUID, int] = {}
     by_department: dict[uuid.UUID, int] = {}
     total = 0
-    for row in (await session.execute(stmt)).all():
-        if not row.no_user:
-            by_user[row.user_id] = row.visited
-        elif not row.no_department:
-            if row.department_id is not None:
-                by_department[row.department_id] = row.visited
+    for kind, key, visited in (await session.execute(stmt)).all():
+        if kind == "user":
+            by_user[key] = visited
+        elif kind == "department":
+            by_department[key] = visited
         else:
-            total = row.visited
+            total = visited
     return Visited(by_user, by_department, total)
 
 

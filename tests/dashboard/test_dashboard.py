@@ -172,6 +172,13 @@ async def test_the_dashboard_of_a_rep_and_of_their_manager_with_exact_figures():
         )
         draft = await contract(company.id, acme["id"], rep_id, "900.00", status="draft")
         await plan(company.id, draft, date(2027, 3, 1), "900.00")
+        # A contract received in full (paid before it had instalments, so unallocated) takes
+        # no further payment: its instalment added since is nothing to chase.
+        settled = await contract(
+            company.id, acme["id"], rep_id, "800.00", status="completed", signed_on=date(2027, 2, 3)
+        )
+        await payment(company.id, settled, rep_id, "800.00", date(2027, 2, 3))
+        await plan(company.id, settled, date(2027, 3, 4), "800.00")
 
         # Unread notifications: two unread, one read.
         for read in (None, None, NOW):

@@ -198,3 +198,102 @@ async def test_demo_seed_has_this_years_targets_split_down_the_tree():
         )
         mine = (await http.get("/v1/targets", params={"period": month}, headers=rep)).json()
         assert {t["subject"] for t in mine["items"]} == {"user", "department"}
+
+
+async def test_demo_seed_has_four_weeks_of_attendance():
+    from datetime import timedelta
+
+    from app.core.clock import now
+    from app.fieldwork.periods import local_date
+    from scripts.seed_attendance import DAYS
+    from scripts.seed_demo import demo_id
+
+    await seed()
+    await seed()  # idempotent: the second run makes none
+    today = local_date(now(), "Asia/Shanghai")
+    months = sorted({f"{d:%Y-%m}" for d in (today - timedelta(days=DAYS), today)})
+    async with client() as http:
+        token = await http.post(
+            "/v1/auth/token",
+            data={"username": "admin@demo.outfield.test", "password": DEMO_PASSWORD},
+        )
+        admin = bearer(token.json()["access_token"])
+        totals: dict[str, dict[str, int]] = {}
+        for key in ("rep01", "rep02", "rep03", "rep04"):
+            for month in months:
+                sheet = await http.get(
+                    "/v1/reports/attendance",
+                    params={"month": month, "user": str(demo_id(f"user:{key}"))},
+                    headers=admin,
+                )
+                assert sheet.status_code == 200, sheet.text
+                [row] = sheet.json()["rows"]
+                mine = totals.setdefault(key, {"late": 0, "absent": 0, "flagged": 0})
+                for figure in mine:
+                    mine[figure] += row[figure]
+        assert totals == {
+            "rep01": {"late": 3, "absent": 0, "flagged": 3},
+            "rep02": {"late": 0, "absent": 1, "flagged": 0},
+            "rep03": {"late": 0, "absent": 0, "flagged": 1},
+            "rep04": {"late": 0, "absent": 0, "flagged": 0},
+        }
+        mocked = await http.get(
+            "/v1/attendance",
+            params={"user": str(demo_id("user:rep03")), "flagged": "true"},
+            headers=admin,
+        )
+        [record] = mocked.json()["items"]
+        assert [flag["code"] for flag in record["flags"]] == ["mock_location"]
+
+
+async def test_demo_seed_has_todays_tasks_and_two_tickets():
+    await seed()
+    await seed()  # idempotent: the second run makes none
+    async with client() as http:
+
+        async def token(who: str) -> dict[str, str]:
+            form = {"username": f"{who}@demo.outfield.test", "password": DEMO_PASSWORD}
+            return bearer((await http.post("/v1/auth/token", data=form)).json()["access_token"])
+
+        rep = await token("rep01")
+        today = (await http.get("/v1/tasks", params={"due": "today"}, headers=rep)).json()
+        titles = [item["title"] for item in today["items"] if item["kind"] == "task"]
+        assert len(titles) == 4 and "团队例会 Team meeting" in titles
+        listed = (await http.get("/v1/tickets", headers=rep)).json()["items"]
+        assert sorted((t["status"], t["overdue"]) for t in listed) == [
+            ("open", True),
+            ("resolved", False),
+        ]
+        resolved = next(t for t in listed if t["status"] == "resolved")
+        assert resolved["satisfaction"]["score"] == 5
+
+
+async def test_demo_seed_masks_phones_and_lets_the_manager_reveal_one():
+    await seed()
+    async with client() as http:
+
+        async def token(who: str) -> dict[str, str]:
+            form = {"username": f"{who}@demo.outfield.test", "password": DEMO_PASSWORD}
+            return bearer((await http.post("/v1/auth/token", data=form)).json()["access_token"])
+
+        rep, manager = await token("rep01"), await token("manager01")
+        admin = await token("admin")
+        settings = (await http.get("/v1/company/settings", headers=admin)).json()
+        assert settings["mask_phones"] is True
+        # rep02's customer: masked for rep01, revealed in full to their manager (audited).
+        rep02 = await token("rep02")
+        theirs = next(
+            c
+            for c in (
+                await http.get("/v1/customers", params={"owner": "me"}, headers=rep02)
+            ).json()["items"]
+            if c.get("phone")
+        )
+        pooled = (await http.get("/v1/pool/customers", headers=rep)).json()["items"]
+        phones = [c["phone"] for c in pooled if c.get("phone")]
+        assert phones and all("****" in p for p in phones)  # pool numbers: masked until claimed
+        own = (await http.get("/v1/customers", params={"owner": "me"}, headers=rep)).json()
+        assert any(c.get("phone") and "****" not in c["phone"] for c in own["items"])
+        revealed = await http.post(f"/v1/customers/{theirs['id']}/phone-reveal", headers=manager)
+        assert revealed.status_code == 200, revealed.text
+        assert revealed.json()["phones"] and "****" not in revealed.json()["phones"][0]

@@ -39,6 +39,9 @@ PARAMETER_TARGETS = {
     "flow_id": "flow",
     "approval_id": "approval",
     "target_id": "target",
+    "task_id": "task",
+    "ticket_id": "ticket",
+    "site_id": "attendance_site",
 }
 # A parameter name that means another record under some paths.
 PATH_TARGETS = {
@@ -71,6 +74,8 @@ BODIES = {
     "/v1/payments/{payment_id}/reverse": {"reason": "tenancy check"},
     "/v1/approvals/{approval_id}/reject": {"reason": "tenancy check"},
     "/v1/targets/{target_id}/split": {"by": "period", "method": "even"},
+    "/v1/tickets/{ticket_id}/resolve": {"resolution": "tenancy check"},
+    "PATCH /v1/attendance/sites/{site_id}": {"radius_m": 500},
 }  # /v1/admin/jobs/{name}: job names are global, not records
 
 
@@ -87,6 +92,7 @@ LIST_PARAMS = {
         "period": "2026-12",
     },
     "/v1/reports/customer-map": {"bbox": "116.2,39.7,116.6,40.1", "cell_m": 1000},
+    "/v1/reports/tickets": {"from": "2026-01-01", "to": "2026-12-31"},
 }
 
 
@@ -99,6 +105,41 @@ def tiny_png() -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (1, 1), (200, 10, 10)).save(buffer, format="PNG")
     return buffer.getvalue()
+
+
+async def attendance_targets(http, admin: dict, rep: dict) -> dict[str, str]:  # noqa: ANN001
+    """Company A's work site (and a clock-in, for the list walk)."""
+    site = await http.post(
+        "/v1/attendance/sites",
+        json={"name": "A office", "location": {"lat": 39.9, "lng": 116.4}, "radius_m": 200},
+        headers=admin,
+    )
+    clocked = await http.post(
+        "/v1/attendance/clock-in",
+        json={
+            "location": {"lat": 39.9, "lng": 116.4},
+            "client_recorded_at": "2026-11-23T01:00:00Z",
+        },
+        headers=rep,
+    )
+    assert site.status_code == 201 and clocked.status_code == 201, (site.text, clocked.text)
+    return {"attendance_site": site.json()["id"], "attendance_record": clocked.json()["id"]}
+
+
+async def task_and_ticket_targets(http, rep: dict, customer_id: str) -> dict[str, str]:  # noqa: ANN001
+    """Company A's task and service ticket (on its customer)."""
+    task = await http.post(
+        "/v1/tasks",
+        json={"title": "Call back", "due_at": "2026-12-01T02:00:00Z", "customer_id": customer_id},
+        headers=rep,
+    )
+    ticket = await http.post(
+        "/v1/tickets",
+        json={"customer_id": customer_id, "kind": "complaint", "description": "Late delivery"},
+        headers=rep,
+    )
+    assert task.status_code == 201 and ticket.status_code == 201, (task.text, ticket.text)
+    return {"task": task.json()["id"], "ticket": ticket.json()["id"]}
 
 
 async def pipeline_and_lead_targets(
@@ -335,6 +376,8 @@ async def test_company_b_gets_404_for_every_company_a_id_on_every_route():
             "notification": notification["id"],
             "device": device.get("id") or pytest.fail(str(device)),
             "webhook": webhook.get("id") or pytest.fail(str(webhook)),
+            **await attendance_targets(http, a.admin, a_rep),
+            **await task_and_ticket_targets(http, a_rep, customer["id"]),
             **await pipeline_and_lead_targets(http, a.admin, a_rep, customer["id"]),
         }
         checked = 0
@@ -403,6 +446,8 @@ async def test_list_endpoints_never_show_another_companys_rows():
             pooled["id"],
             customer["pool_id"],
             *(await pipeline_and_lead_targets(http, a.admin, a_rep, customer["id"])).values(),
+            *(await attendance_targets(http, a.admin, a_rep)).values(),
+            *(await task_and_ticket_targets(http, a_rep, customer["id"])).values(),
         }
         list_paths = [
             path

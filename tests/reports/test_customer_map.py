@@ -1,12 +1,13 @@
 """The customer map: visible customers per ST_HexagonGrid cell of a box."""
 
 import math
+import random
 
 from sqlalchemy import text
 
 from app.db import session_factory
 from app.reports import customer_map as maps
-from tests.customers.helpers import create_customer
+from tests.customers.helpers import create_customer, set_rules
 from tests.helpers import client, signup
 
 URL = "/v1/reports/customer-map"
@@ -101,3 +102,44 @@ async def test_the_box_is_required_well_formed_and_capped():
         assert whole.json()["code"] == "bbox_too_large" and whole.json()["max_km2"] == 250_000
         tiny = await http.get(URL, params={"bbox": BOX, "cell_m": 99}, headers=rep)
         assert tiny.status_code == 422
+
+
+async def test_scattered_points_fall_in_the_hexagons_postgis_draws_around_them():
+    """60 points at 500 m cells, each counted in the one ST_HexagonGrid polygon holding it."""
+    async with client() as http:
+        company = await signup(http)
+        await set_rules(http, company.admin, holding_cap=100)
+        spread = random.Random(7)
+        points = [
+            (round(spread.uniform(31.15, 31.30), 6), round(spread.uniform(121.40, 121.60), 6))
+            for _ in range(60)
+        ]
+        for n, (lat, lng) in enumerate(points):
+            await create_customer(
+                http, company.admin, f"Spot {n}", location={"lat": lat, "lng": lng}
+            )
+        response = await http.get(URL, params={"bbox": BOX, "cell_m": 500}, headers=company.admin)
+        body = response.json()
+        size = 500 / math.cos(math.radians((31.15 + 31.30) / 2))
+        async with session_factory()() as session:
+            rows = (
+                await session.execute(
+                    text(
+                        "SELECT h.i, h.j, count(*) FROM unnest(CAST(:lats AS float8[]), "
+                        "CAST(:lngs AS float8[])) AS p(lat, lng) JOIN ST_HexagonGrid(:size, "
+                        "ST_Transform(ST_MakeEnvelope(121.40, 31.15, 121.60, 31.30, 4326), 3857))"
+                        " h ON ST_Intersects(h.geom, ST_Transform(ST_SetSRID(ST_MakePoint("
+                        "p.lng, p.lat), 4326), 3857)) GROUP BY h.i, h.j"
+                    ),
+                    {
+                        "lats": [lat for lat, _ in points],
+                        "lngs": [lng for _, lng in points],
+                        "size": size,
+                    },
+                )
+            ).all()
+        expected = {f"{i},{j}": count for i, j, count in rows}
+        assert sum(expected.values()) == 60  # no point on an edge (in two cells)
+        assert body["total"] == 60
+        assert {cell["id"]: cell["count"] for cell in body["cells"]} == expected
+        assert len(expected) > 40  # mostly one point a cell: each one's cell is checked

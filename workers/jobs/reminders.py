@@ -23,6 +23,8 @@ from app.fieldwork.digest import manager_digests
 from app.fieldwork.plans.reminders import plan_reminders
 from app.notifications.inbox.service import notify_many
 from app.org.settings import CompanySettings, company_settings
+from app.tasks.reminders import task_reminders
+from app.tickets.reminders import ticket_overdue
 
 # A claim older than this whose run never finished (a killed worker) is taken over.
 STALE_CLAIM = timedelta(minutes=30)
@@ -73,6 +75,10 @@ async def reminders(counts: dict[str, int]) -> None:
     async with session_factory()() as session:
         # Every run, not once a day: the plans starting within their company's lead time.
         counts["plan_reminders"] = await plan_reminders(session, at)
+        await session.commit()
+        # Likewise the tasks whose reminder time has come, and tickets just gone overdue.
+        counts["task_reminders"] = await task_reminders(session, at)
+        counts["tickets_overdue"] = await ticket_overdue(session, at)
         await session.commit()
         due = (await session.execute(DUE_COMPANIES, {"now": at, "stale": stale})).all()
         await session.commit()

@@ -4,7 +4,17 @@ import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import APIRouter, File, Form, Header, Query, Request, Response, UploadFile
+from fastapi import (
+    APIRouter,
+    BackgroundTasks,
+    File,
+    Form,
+    Header,
+    Query,
+    Request,
+    Response,
+    UploadFile,
+)
 from fastapi.routing import APIRoute
 from starlette.types import Message
 
@@ -18,6 +28,8 @@ from app.fieldwork import errors
 from app.fieldwork.files import service as files
 from app.fieldwork.files.schemas import FileOut
 from app.fieldwork.models import StoredFile
+from app.retention import files as file_deletes
+from app.retention.schemas import FileBatchDelete, FileBatchDeleted
 
 # Room for the multipart framing (boundaries, part headers, the `id` field) around the file.
 MULTIPART_ALLOWANCE_BYTES = 64 * 1024
@@ -190,3 +202,38 @@ def _answered_type(content_type: str, accept: str | None) -> str:
     if OCTET_STREAM in asked and not asked & {content_type, family, "*/*"}:
         return OCTET_STREAM
     return content_type
+
+
+@router.post(
+    "/v1/files/batch-delete",
+    operation_id="deleteFiles",
+    response_model=FileBatchDeleted,
+    summary="Delete several of one's own files",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def delete_files(
+    body: FileBatchDelete, principal: Caller, session: Session, background: BackgroundTasks
+) -> FileBatchDeleted:
+    """All or none: each must be the caller's own (403), visible (404) and attached to no record
+    (409 `file_in_use`). The bytes go after the commit."""
+    deleted, orphaned = await file_deletes.delete_files(session, principal, body.file_ids)
+    background.add_task(file_deletes.remove_orphaned_bytes, principal.company_id, orphaned)
+    return FileBatchDeleted(deleted=deleted)
+
+
+@router.delete(
+    "/v1/files/{file_id}",
+    status_code=204,
+    operation_id="deleteFile",
+    summary="Delete one's own file",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def delete_file(
+    file_id: uuid.UUID, principal: Caller, session: Session, background: BackgroundTasks
+) -> Response:
+    """The uploader's own file, attached to no record (409 `file_in_use`; a deleted record still
+    holds its files, it may be restored). The bytes go with the last file sharing them, after
+    the commit."""
+    _, orphaned = await file_deletes.delete_files(session, principal, [file_id])
+    background.add_task(file_deletes.remove_orphaned_bytes, principal.company_id, orphaned)
+    return Response(status_code=204)

@@ -19,6 +19,8 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.attendance.models import AttendanceRecord
+from app.attendance.visibility import attendance_visibility
 from app.auth.principal import Principal
 from app.config import get_settings
 from app.core import client_ids
@@ -34,6 +36,8 @@ from app.money.visibility import payment_visibility
 from app.org.models import Company
 from app.pipeline.models import Opportunity
 from app.pipeline.visibility import opportunity_visibility
+from app.tickets.models import Ticket
+from app.tickets.visibility import ticket_visibility
 
 # Record types files attach to: the table, and the rule deciding who sees its (not deleted)
 # rows — and so the files attached to them.
@@ -45,6 +49,10 @@ RECORD_TABLES: dict[str, tuple[Any, Callable[[Principal], ColumnElement[bool]]]]
     "opportunity": (Opportunity, opportunity_visibility),
     # Attached by app.money.payments (receipts); seen like the payment (its contract).
     "payment": (Payment, payment_visibility),
+    # Attached by app.attendance (clock-in photos); seen like the record.
+    "attendance": (AttendanceRecord, attendance_visibility),
+    # Attached by app.tickets (photos of the problem); seen like the ticket.
+    "ticket": (Ticket, ticket_visibility),
 }
 RECORD_TYPES = tuple(RECORD_TABLES)
 READ_CHUNK_BYTES = 64 * 1024

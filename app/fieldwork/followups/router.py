@@ -18,6 +18,7 @@ from app.fieldwork.followups.schemas import (
     FollowupUpdate,
 )
 from app.fieldwork.models import Followup
+from app.retention import restore
 
 router = APIRouter()
 
@@ -160,3 +161,23 @@ async def delete_followup(
     """The author or a manager."""
     await followups.delete_followup(session, principal, followup_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/v1/followups/{followup_id}/restore",
+    operation_id="restoreFollowup",
+    response_model=FollowupOut,
+    tags=["followups"],
+    summary="Restore a deleted follow-up",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def restore_followup(
+    followup_id: uuid.UUID, response: Response, principal: Caller, session: Session
+) -> FollowupOut:
+    """Within the company's `restore_days`: admins and the managers above its author (403 for
+    the author, who asks them). 409 `record_not_deleted`, `restore_window_passed`,
+    `customer_deleted` (restore the customer first)."""
+    followup = await restore.restore_followup(session, principal, followup_id)
+    response.headers["ETag"] = etag_for(followup.version)
+    attachments = (await files.files_for(session, "followup", [followup.id])).get(followup.id, [])
+    return followup_out(followup, attachments)

@@ -14,6 +14,7 @@ from app.fieldwork.files import service as files
 from app.fieldwork.logs import service as logs
 from app.fieldwork.logs.schemas import LogCreate, LogFigures, LogOut, LogUpdate, Period
 from app.fieldwork.models import WorkLog
+from app.retention import restore
 
 router = APIRouter()
 RETRY = "Retry with the same id and body"
@@ -150,3 +151,22 @@ async def delete_log(
     """The author only (soft delete)."""
     await logs.delete_log(session, principal, log_id)
     return Response(status_code=204)
+
+
+@router.post(
+    "/v1/logs/{log_id}/restore",
+    operation_id="restoreLog",
+    response_model=LogOut,
+    tags=["logs"],
+    summary="Restore a deleted work log",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def restore_log(
+    log_id: uuid.UUID, response: Response, principal: Caller, session: Session
+) -> LogOut:
+    """Within the company's `restore_days`: admins and the managers above its author (403 for
+    the author). 409 `record_not_deleted`, `restore_window_passed`, `restore_conflict` (a log
+    of the same period was written since)."""
+    log = await restore.restore_log(session, principal, log_id)
+    response.headers["ETag"] = etag_for(log.version)
+    return (await logs_out(session, [log]))[0]

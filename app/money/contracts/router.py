@@ -22,6 +22,7 @@ from app.money.contracts.schemas import (
 )
 from app.money.contracts.service import ContractFilters, ContractView
 from app.money.models import Contract
+from app.retention import restore
 
 router = APIRouter(tags=["contracts"])
 
@@ -267,4 +268,21 @@ async def terminate_contract(
     contract = await contracts.terminate_contract(
         session, principal, contract_id, body.reason, if_match
     )
+    return await _one(session, contract, response)
+
+
+@router.post(
+    "/v1/contracts/{contract_id}/restore",
+    operation_id="restoreContract",
+    response_model=ContractOut,
+    summary="Restore a deleted draft contract",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def restore_contract(
+    contract_id: uuid.UUID, response: Response, principal: Caller, session: Session
+) -> ContractOut:
+    """Only drafts are deleted, so it comes back a draft (its number was kept). Within the
+    company's `restore_days`: admins and the managers above its owner (403 for the owner).
+    409 `record_not_deleted`, `restore_window_passed`, `customer_deleted`."""
+    contract = await restore.restore_contract(session, principal, contract_id)
     return await _one(session, contract, response)

@@ -157,6 +157,25 @@ TEMPLATES: dict[str, dict[str, tuple[str, str]]] = {
         "zh-CN": ("拜访提醒", "{time}拜访客户「{customer}」"),
         "en": ("Visit reminder", "Visit {customer} at {time}"),
     },
+    "task_assigned": {
+        "zh-CN": ("新待办", "{actor}给你安排了待办「{title}」，截止{due_local}"),
+        "en": ("New task", "{actor} gave you the task {title}, due {due_local}"),
+    },
+    "task_due": {
+        "zh-CN": ("待办提醒", "待办「{title}」将于{due_local}到期"),
+        "en": ("Task due", "{title} is due {due_local}"),
+    },
+    "ticket_assigned": {
+        "zh-CN": ("新工单", "{actor}把客户「{customer}」的工单分配给了你：{excerpt}"),
+        "en": ("Ticket assigned", "{actor} assigned you a ticket of {customer}: {excerpt}"),
+    },
+    "ticket_overdue": {
+        "zh-CN": (
+            "工单已超时",
+            "客户「{customer}」的{priority_zh}工单已超过处理时限（{due_local}）",
+        ),
+        "en": ("Ticket overdue", "A {priority} ticket of {customer} was due {due_local}"),
+    },
 }
 
 REASONS = {

@@ -28,6 +28,7 @@ from app.pipeline.opportunities.schemas import (
     StageChangeOut,
 )
 from app.pipeline.opportunities.service import OpportunityFilters
+from app.retention import restore
 
 router = APIRouter(tags=["opportunities"])
 
@@ -272,3 +273,19 @@ async def list_opportunity_stages(
             ends = at if opportunity.status == "open" else None
         out.append(_change_out(change, ends))
     return out
+
+
+@router.post(
+    "/v1/opportunities/{opportunity_id}/restore",
+    operation_id="restoreOpportunity",
+    response_model=OpportunityOut,
+    summary="Restore a deleted opportunity",
+    responses=problem_responses(401, 403, 404, 409, 422),
+)
+async def restore_opportunity(
+    opportunity_id: uuid.UUID, response: Response, principal: Caller, session: Session
+) -> OpportunityOut:
+    """Within the company's `restore_days`: admins and the managers above its owner (403 for
+    the owner). 409 `record_not_deleted`, `restore_window_passed`, `customer_deleted`."""
+    await restore.restore_opportunity(session, principal, opportunity_id)
+    return await _one(session, principal, opportunity_id, response)
