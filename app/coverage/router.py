@@ -116,9 +116,10 @@ async def get_coverage_report(
     """For the customers held by the users in scope (reps: themselves; managers: their subtree;
     admins: the company), per tier: customers, the visits the period requires (the policy's
     frequency scaled to the period, exact: C at 1 a quarter needs ⅓ visit a month), the visits
-    that count (check-ins not flagged far or mocked), customers covered and coverage, hours
-    needed, and where the customers stand (not contacted, contacted without an open
-    opportunity, opportunity open, won in the period). Against that: hours available (active
+    that count (check-ins by the customer's holder not flagged far or mocked), customers
+    covered and coverage, hours needed, and where the customers stand by the holder's own
+    work (not contacted, contacted without an open opportunity, opportunity open, won in the
+    period). Against that: hours available (active
     reps in scope × the company's working days in the period × its working hours per day), the
     load (needed ÷ available) and the face-to-face share (visit durations ÷ available); and the
     under-covered customers, most behind first (at most 100, with their total). Exact figures

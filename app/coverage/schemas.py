@@ -80,7 +80,10 @@ class TierCoverage(BaseModel):
         description="The rule's visits scaled to the period (C at 1 a quarter: ⅓ in a month)."
     )
     required_visits: Decimal2 = Field(description="customers × required per customer.")
-    visits: int = Field(description="Check-ins at these customers that count as visits.")
+    visits: int = Field(
+        description="Check-ins at these customers that count as visits (not flagged far or "
+        "mocked), made by the customer's holder."
+    )
     covered: int = Field(description="Customers visited at least as often as required.")
     coverage: Ratio | None = Field(description="covered ÷ customers.")
     hours_needed: Decimal2 = Field(description="required visits × hours per visit.")
@@ -93,7 +96,7 @@ class UnderCovered(BaseModel):
     tier: Tier
     owner_id: uuid.UUID
     owner_name: str
-    visits: int = Field(description="Counting visits in the period.")
+    visits: int = Field(description="Counting visits in the period by the holder.")
     required: Decimal4 = Field(description="Visits the period requires.")
     last_visit_at: datetime | None = Field(description="The last counting visit, ever.")
 

@@ -30,8 +30,10 @@ async def customers(company: str, owner: str, tier: str | None, count: int, pref
     )
 
 
-async def customer(company: str, owner: str, tier: str | None, name: str) -> str:
-    cid = str(uuid.uuid4())
+async def customer(
+    company: str, owner: str, tier: str | None, name: str, *, cid: str | None = None
+) -> str:
+    cid = cid or str(uuid.uuid4())
     await execute(
         "INSERT INTO customers (id, company_id, name, name_normalized, tier, owner_id, pool_id,"
         " status, claimed_at, created_at, updated_at)"

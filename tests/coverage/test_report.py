@@ -2,11 +2,13 @@
 other frequencies scaled to the period, the under-covered order, hours available from the
 company's settings, and who sees what."""
 
+import uuid
 from datetime import UTC, datetime
 
 from app.core import clock
 from tests.coverage.coverage_rows import checkin, customer, customers
 from tests.helpers import client, signup
+from tests.pipeline.opportunity_helpers import execute, open_opportunity
 
 URL = "/v1/reports/coverage"
 MID_MARCH = datetime(2027, 3, 10, 2, 0, tzinfo=UTC)
@@ -181,3 +183,58 @@ async def test_visibility_and_period_errors():
         )
         assert both.status_code == 422 and both.json()["code"] == "validation_failed"
         assert manager_id
+
+
+async def test_the_holders_work_counts_and_ties_go_by_id():
+    """Visits, follow-ups and opportunities are the holder's (a peer's visit or opportunity at
+    the customer does not count); equally far behind, the customer's id decides."""
+    clock.freeze(MID_MARCH)
+    async with client() as http:
+        company = await signup(http)
+        team = await company.department("Team")
+        _, manager = await company.user("manager", team)
+        rep_id, rep = await company.user("rep", team)
+        peer_id, _ = await company.user("rep", team)
+        # Three unvisited A customers whose names run against their ids.
+        ids = sorted(str(uuid.uuid4()) for _ in range(3))
+        for cid, name in zip(ids, ("Zeta", "Mu", "Alpha"), strict=True):
+            await customer(company.id, rep_id, "A", name, cid=cid)
+        visited = await customer(company.id, rep_id, "A", "Visited")
+        bee = await customer(company.id, rep_id, "B", "Bee")
+        won = await customer(company.id, rep_id, "B", "Won")
+        day = datetime(2027, 3, 3, 2, 0, tzinfo=UTC)
+        await checkin(company.id, rep_id, visited, day)
+        await checkin(company.id, rep_id, visited, day.replace(day=4))
+        await checkin(company.id, peer_id, visited, day.replace(day=5))  # not the holder's
+        await checkin(company.id, peer_id, ids[0], day.replace(day=5))  # nor this one
+        await open_opportunity(http, rep, bee, name="Open")
+        deal = await open_opportunity(http, rep, won, name="Won")
+        await execute(
+            "UPDATE opportunities SET status = 'won', closed_at = :at WHERE id = :id",
+            at=day,
+            id=deal["id"],
+        )
+        # A peer's open opportunity at the rep's customer is not the holder's sales path.
+        peers = await open_opportunity(http, manager, ids[1], name="Peer's", owner_id=peer_id)
+        assert peers["owner_id"] == peer_id
+
+        for headers in (manager, company.admin):
+            report = (await http.get(f"{URL}?period=2027-03", headers=headers)).json()
+            a, b = tier(report, "A"), tier(report, "B")
+            assert (a["customers"], a["visits"], a["covered"]) == (4, 2, 0)
+            assert a["lost_sales"]["not_contacted"] == 3
+            assert a["lost_sales"]["contacted_no_opportunity"] == 1
+            assert a["lost_sales"]["opportunity_open"] == 0
+            assert (b["lost_sales"]["opportunity_open"], b["lost_sales"]["won"]) == (1, 1)
+            assert b["lost_sales"]["not_contacted"] == 0
+            under = report["under_covered"]
+            # 4 short each, in id order (not name order); then B (2 short, none done) by id;
+            # then Visited (2 short, half done).
+            assert [u["customer_id"] for u in under[:3]] == ids
+            assert [u["name"] for u in under[:3]] == ["Zeta", "Mu", "Alpha"]
+            assert [u["name"] for u in under[3:5]] == [
+                name for _, name in sorted(((bee, "Bee"), (won, "Won")))
+            ]
+            assert under[5]["name"] == "Visited" and under[5]["visits"] == 2
+            assert under[0]["last_visit_at"].startswith("2027-03-05")  # the last visit, anyone's
+            assert report["under_covered_total"] == 6
