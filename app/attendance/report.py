@@ -25,7 +25,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import Date, cast, distinct, func, select
+from sqlalchemy import Date, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.attendance import errors
@@ -154,11 +154,15 @@ async def _checkin_days(
     zone: str,
 ) -> dict[uuid.UUID, set[date]]:
     day = cast(func.timezone(zone, Checkin.client_recorded_at), Date)
-    stmt = select(distinct(Checkin.user_id), day).where(
-        Checkin.company_id == company_id,
-        Checkin.client_recorded_at >= local_midnight(since, zone),
-        Checkin.client_recorded_at < local_midnight(end, zone),
-        counts_as_visit(),
+    stmt = (
+        select(Checkin.user_id, day)
+        .distinct()
+        .where(
+            Checkin.company_id == company_id,
+            Checkin.client_recorded_at >= local_midnight(since, zone),
+            Checkin.client_recorded_at < local_midnight(end, zone),
+            counts_as_visit(),
+        )
     )
     if user_ids is not None:
         stmt = stmt.where(among(Checkin.user_id, user_ids))
