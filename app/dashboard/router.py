@@ -1,8 +1,9 @@
 """HTTP: the caller's dashboard."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from app.core.errors import problem_responses
+from app.core.pagination import json_response
 from app.dashboard.schemas import Dashboard
 from app.dashboard.service import dashboard
 from app.deps import Caller, Session
@@ -17,7 +18,7 @@ router = APIRouter(tags=["dashboard"])
     summary="The caller's dashboard",
     responses=problem_responses(401),
 )
-async def get_my_dashboard(principal: Caller, session: Session) -> Dashboard:
+async def get_my_dashboard(principal: Caller, session: Session) -> Response:
     """The app's first screen in one request, in company time: this month's targets (the
     caller's own with actual, rate, pace and rank in their department; their department's),
     customers held and the holding cap, customers recycling soon, today's visit plans,
@@ -25,4 +26,6 @@ async def get_my_dashboard(principal: Caller, session: Session) -> Dashboard:
     instalments due or overdue on their contracts, contacts' birthdays today, unread
     notifications. Managers also get `team` (their subtree's department targets and who is
     most behind pace); admins the company's. Lists are capped (see each field)."""
-    return Dashboard(**await dashboard(session, principal))
+    # Validated once here and serialised by pydantic-core (`json_response`): not again
+    # against `response_model`, which documents it.
+    return json_response(Dashboard.model_validate(await dashboard(session, principal)))

@@ -4,20 +4,20 @@ Everything is the caller's own (their held customers, plans, opportunities, cont
 notifications), in company time, plus this month's targets and — for managers (their subtree)
 and admins (the company) — the team's achievement and who is most behind pace.
 
-Few statements (five besides the settings and `measures.actuals`), each on an index that
-starts with the company and the caller or the subject:
+Few statements (two besides the settings and `measures.actuals`), each branch on an index
+that starts with the company and the caller or the subject, each built once per shape
+(`functools.cache` on bound parameters, `_params`):
 
 1. the caller's own counts and short lists (`_own_statement`, one UNION ALL): held, unread,
    the holding cap's pool rules, closing this month (`ix_opportunities_owner_closing`, index
    only), and with their counts (`count(*) OVER ()`) the first few recycling soon and overdue
-   follow-ups (the caller's customers read once, `ix_customers_owner`) and birthdays;
-2. payments due (`ix_contracts_owner`, only contracts still owed money, then
-   `ix_payment_plans_contract`);
-3. today's plans (`ix_visit_plans_user_date`);
-4. the month's targets (by subject on `uq_targets_subject_measure_period`; admins the
+   follow-ups (the caller's customers read once, `ix_customers_owner`) and birthdays; payments
+   due (`ix_contracts_owner`, only contracts still owed money, then
+   `ix_payment_plans_contract`); today's plans (`ix_visit_plans_user_date`);
+2. the month's targets (by subject on `uq_targets_subject_measure_period`; admins the
    company's month), with every department's path and the members of the caller's subtree
    (what `measures.department_paths` / `members_during` answer) in the same statement;
-5. their actuals (`measures.actuals`, one statement). No per-item query.
+3. their actuals (`measures.actuals`, one statement). No per-item query.
 
 Caps: `LIST_CAP` items of recycling soon, overdue follow-ups and payments due,
 `BIRTHDAYS_CAP` birthdays, `PLANS_CAP` plans, `TEAM_TARGETS_CAP` team targets,
@@ -28,17 +28,21 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cache, lru_cache
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Date,
     DateTime,
     Integer,
     Numeric,
     String,
+    Time,
     Uuid,
     and_,
     any_,
+    bindparam,
     cast,
     func,
     literal,
@@ -82,6 +86,39 @@ CENT = Decimal("0.01")
 RATE = Decimal("0.0001")
 ZERO = Decimal("0")
 
+# The statements are built once per shape (`functools.cache`) on these parameters; each
+# request only binds its values (`_params`).
+_COMPANY = bindparam("dash_company_id", type_=Uuid())
+_USER = bindparam("dash_user_id", type_=Uuid())
+_DEPARTMENT = bindparam("dash_department_id", type_=Uuid())
+_AT = bindparam("dash_at", type_=DateTime(timezone=True))
+_TODAY = bindparam("dash_today", type_=Date())
+_DUE_BY = bindparam("dash_due_by", type_=Date())
+_MONTH_KEY = bindparam("dash_month", type_=String())
+_MONTH_START = bindparam("dash_month_start", type_=Date())
+_MONTH_END = bindparam("dash_month_end", type_=Date())
+_TEAM_LIKE = bindparam("dash_team_like", type_=String())
+_SUBTREE_LIKE = bindparam("dash_subtree_like", type_=String())
+LIKE_ESCAPE = "/"
+
+
+def prefix_pattern(prefix: str) -> str:
+    """A LIKE pattern matching what starts with `prefix` (as `startswith(autoescape=True)`)."""
+    escaped = (
+        prefix.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2)
+        .replace("%", LIKE_ESCAPE + "%")
+        .replace("_", LIKE_ESCAPE + "_")
+    )
+    return escaped + "%"
+
+
+def _params(principal: Principal, **values: Any) -> dict[str, Any]:
+    return {
+        "dash_company_id": principal.company_id,
+        "dash_user_id": principal.user_id,
+        **{f"dash_{name}": value for name, value in values.items()},
+    }
+
 
 def figure(measure: str, value: Decimal) -> str:
     """A target figure as the API writes it: money two places, counts whole."""
@@ -109,10 +146,10 @@ def birthday_days(today: date) -> list[tuple[int, int]]:
 # ---------- the caller's own lists: one statement ----------
 
 
-def _owned(principal: Principal) -> Any:
+def _owned() -> Any:
     return and_(
-        Customer.company_id == principal.company_id,
-        Customer.owner_id == principal.user_id,
+        Customer.company_id == _COMPANY,
+        Customer.owner_id == _USER,
         Customer.deleted_at.is_(None),
     )
 
@@ -136,6 +173,20 @@ _OWN_COLUMNS: dict[str, Any] = {
     "closing_weighted": Numeric(),
     "holding_cap": Integer(),
     "department_caps": JSONB(),
+    # payments due ("payment"; id, customer_id, customer_name, total too)
+    "contract_id": Uuid(),
+    "number": String(),
+    "due_date": Date(),
+    "amount": Numeric(),
+    "paid": Numeric(),
+    "status": String(),
+    "outstanding": Numeric(),
+    # today's plans ("plan"; id, customer_id, customer_name too)
+    "planned_time": Time(),
+    "sequence": Integer(),
+    "purpose": String(),
+    "plan_date": Date(),
+    "checkin_id": Uuid(),
 }
 
 
@@ -148,12 +199,15 @@ def _row(kind: str, **columns: Any) -> list[Any]:
     ]
 
 
-def _own_statement(principal: Principal, month: Period, at: datetime, today: date) -> Any:
+@lru_cache(maxsize=128)
+def _own_statement(birthday_count: int, time_zone: str) -> Any:
     """Held, unread, closing this month, the cap's pool rules (the `counts` row) and the first
     few of recycling soon, overdue follow-ups and birthdays, each with its count
     (`count(*) OVER ()`). The caller's customers are read once (`mine`, on
     `ix_customers_owner`) for held, recycling and overdue; open opportunities closing this
-    month on `ix_opportunities_owner_closing` (index only)."""
+    month on `ix_opportunities_owner_closing` (index only). Payments due
+    (`_payments_due_statement`) and today's plans (`_today_plans_statement`) ride along as
+    two more branches, in their own order."""
     mine = (
         select(
             Customer.id,
@@ -164,7 +218,7 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
             Pool.warning_days,
         )
         .outerjoin(Pool, (Pool.company_id == Customer.company_id) & (Pool.id == Customer.pool_id))
-        .where(_owned(principal))
+        .where(_owned())
         .cte("mine")
         .prefix_with("MATERIALIZED")
     )
@@ -179,7 +233,7 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
         .where(
             mine.c.recycle_at.is_not(None),
             mine.c.warning_days.is_not(None),  # a pool's customer (the inner join it was)
-            mine.c.recycle_at <= literal(at) + func.make_interval(0, 0, 0, mine.c.warning_days),
+            mine.c.recycle_at <= _AT + func.make_interval(0, 0, 0, mine.c.warning_days),
         )
         .order_by(mine.c.recycle_at, mine.c.id)
         .limit(LIST_CAP)
@@ -187,7 +241,7 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
     )
     overdue = (
         select(mine.c.id, mine.c.name, mine.c.next_followup_at, func.count().over().label("total"))
-        .where(mine.c.next_followup_at < at)
+        .where(mine.c.next_followup_at < _AT)
         .order_by(mine.c.next_followup_at, mine.c.id)
         .limit(LIST_CAP)
         .subquery("overdue")
@@ -209,10 +263,18 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
             (Contact.company_id == Customer.company_id) & (Contact.customer_id == Customer.id),
         )
         .where(
-            _owned(principal),
+            _owned(),
             Contact.deleted_at.is_(None),
             Contact.birthday.is_not(None),
-            born.in_(birthday_days(today)),
+            born.in_(
+                [
+                    tuple_(
+                        bindparam(f"dash_born_month_{k}", type_=Integer()),
+                        bindparam(f"dash_born_day_{k}", type_=Integer()),
+                    )
+                    for k in range(birthday_count)
+                ]
+            ),
         )
         .order_by(Customer.name, Contact.name, Contact.id)
         .limit(BIRTHDAYS_CAP)
@@ -221,8 +283,8 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
     unread = (
         select(func.count())
         .where(
-            Notification.user_id == principal.user_id,
-            Notification.company_id == principal.company_id,
+            Notification.user_id == _USER,
+            Notification.company_id == _COMPANY,
             Notification.read_at.is_(None),
         )
         .scalar_subquery()
@@ -237,18 +299,20 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
             Stage, (Stage.company_id == Opportunity.company_id) & (Stage.id == Opportunity.stage_id)
         )
         .where(
-            Opportunity.company_id == principal.company_id,
-            Opportunity.owner_id == principal.user_id,
+            Opportunity.company_id == _COMPANY,
+            Opportunity.owner_id == _USER,
             Opportunity.deleted_at.is_(None),
             Opportunity.status == "open",
-            Opportunity.expected_close_date >= month.start,
-            Opportunity.expected_close_date < month.end,
+            Opportunity.expected_close_date >= _MONTH_START,
+            Opportunity.expected_close_date < _MONTH_END,
         )
         .subquery("closing")
     )
     rules_row = select(PoolSettings.holding_cap, PoolSettings.department_caps).where(
-        PoolSettings.company_id == principal.company_id
+        PoolSettings.company_id == _COMPANY
     )
+    due = _payments_due_statement().subquery("payments_due")
+    plans = _today_plans_statement(time_zone).subquery("today_plans")
     counts = select(
         *_row(
             "counts",
@@ -294,16 +358,70 @@ def _own_statement(principal: Principal, month: Period, at: datetime, today: dat
                 total=birthdays.c.total,
             )
         ),
+        select(
+            *_row(
+                "payment",
+                id=due.c.id,
+                contract_id=due.c.contract_id,
+                number=due.c.number,
+                customer_id=due.c.customer_id,
+                customer_name=due.c.customer_name,
+                due_date=due.c.due_date,
+                amount=due.c.amount,
+                paid=due.c.paid,
+                status=due.c.status,
+                total=due.c.total,
+                outstanding=due.c.outstanding,
+            )
+        ),
+        select(
+            *_row(
+                "plan",
+                id=plans.c.id,
+                customer_id=plans.c.customer_id,
+                customer_name=plans.c.customer_name,
+                planned_time=plans.c.planned_time,
+                sequence=plans.c.sequence,
+                purpose=plans.c.purpose,
+                plan_date=plans.c.plan_date,
+                checkin_id=plans.c.checkin_id,
+            )
+        ),
     )
 
 
 async def _own(
-    session: AsyncSession, principal: Principal, month: Period, at: datetime, today: date
+    session: AsyncSession,
+    principal: Principal,
+    settings: CompanySettings,
+    month: Period,
+    at: datetime,
+    today: date,
 ) -> dict[str, Any]:
-    """The caller's counts and short lists (`_own_statement`), one round trip."""
-    listed: dict[str, list[Any]] = {"recycling": [], "overdue": [], "birthday": []}
+    """The caller's counts and short lists, payments due and today's plans
+    (`_own_statement`), one round trip."""
+    listed: dict[str, list[Any]] = {
+        "recycling": [],
+        "overdue": [],
+        "birthday": [],
+        "payment": [],
+        "plan": [],
+    }
     counts: Any = None
-    for row in (await session.execute(_own_statement(principal, month, at, today))).all():
+    days = birthday_days(today)
+    params = _params(
+        principal,
+        at=at,
+        today=today,
+        due_by=today + timedelta(days=settings.payment_due_days),
+        month_start=month.start,
+        month_end=month.end,
+    )
+    for k, (born_month, born_day) in enumerate(days):
+        params[f"dash_born_month_{k}"] = born_month
+        params[f"dash_born_day_{k}"] = born_day
+    statement = _own_statement(len(days), settings.time_zone)
+    for row in (await session.execute(statement, params)).all():
         if row.kind == "counts":
             counts = row
         else:
@@ -358,6 +476,8 @@ async def _own(
                 for r in listed["birthday"]
             ],
         },
+        "payments_due": _payments_due(listed["payment"]),
+        "today_plans": _today_plans(listed["plan"], today),
     }
 
 
@@ -365,14 +485,13 @@ def _listed(rows: list[Any]) -> int:
     return int(rows[0].total) if rows else 0
 
 
-async def _payments_due(
-    session: AsyncSession, principal: Principal, today: date, due_days: int
-) -> dict[str, Any]:
-    """Instalments of the caller's contracts due by today + due_days (overdue ones included)
-    and not fully paid (`ledger`: paid = received payments allocated to it). Only contracts
-    still owed money (`received < amount`, the running total) are looked into: one fully
-    received takes no further payment (received ≤ committed ≤ amount), so none of its
-    instalments is there to chase — and the correlated `paid` is not computed for them."""
+@cache
+def _payments_due_statement() -> Any:
+    """Instalments of the caller's contracts due by `dash_due_by` (overdue ones included) and
+    not fully paid (`ledger`: paid = received payments allocated to it). Only contracts still
+    owed money (`received < amount`, the running total) are looked into: one fully received
+    takes no further payment (received ≤ committed ≤ amount), so none of its instalments is
+    there to chase — and the correlated `paid` is not computed for them."""
     paid = ledger.plan_paid_sql(PaymentPlan.id, PaymentPlan.company_id).label("paid")
     plans = (
         select(
@@ -390,13 +509,13 @@ async def _payments_due(
             & (PaymentPlan.contract_id == Contract.id),
         )
         .where(
-            Contract.company_id == principal.company_id,
-            Contract.owner_id == principal.user_id,
+            Contract.company_id == _COMPANY,
+            Contract.owner_id == _USER,
             Contract.deleted_at.is_(None),
             Contract.status.in_(PAYING_STATUSES),
             Contract.received < Contract.amount,
             PaymentPlan.deleted_at.is_(None),
-            PaymentPlan.due_date <= today + timedelta(days=due_days),
+            PaymentPlan.due_date <= _DUE_BY,
         )
         # Materialized: `paid` (a correlated sum) is computed once per instalment, not once
         # per use (filter, status, window sum, columns).
@@ -404,29 +523,28 @@ async def _payments_due(
         .prefix_with("MATERIALIZED")
     )
     unpaid = plans.c.amount - plans.c.paid
-    rows = list(
-        (
-            await session.execute(
-                select(
-                    plans,
-                    Customer.name.label("customer_name"),
-                    ledger.instalment_status_sql(
-                        plans.c.amount, plans.c.paid, plans.c.due_date, today
-                    ).label("status"),
-                    func.count().over().label("total"),
-                    func.sum(unpaid).over().label("outstanding"),
-                )
-                .join(
-                    Customer,
-                    (Customer.company_id == principal.company_id)
-                    & (Customer.id == plans.c.customer_id),
-                )
-                .where(plans.c.paid < plans.c.amount)
-                .order_by(plans.c.due_date, plans.c.id)
-                .limit(LIST_CAP)
-            )
-        ).all()
+    return (
+        select(
+            plans,
+            Customer.name.label("customer_name"),
+            ledger.instalment_status_sql(
+                plans.c.amount, plans.c.paid, plans.c.due_date, _TODAY
+            ).label("status"),
+            func.count().over().label("total"),
+            func.sum(unpaid).over().label("outstanding"),
+        )
+        .join(
+            Customer,
+            (Customer.company_id == _COMPANY) & (Customer.id == plans.c.customer_id),
+        )
+        .where(plans.c.paid < plans.c.amount)
+        .order_by(plans.c.due_date, plans.c.id)
+        .limit(LIST_CAP)
     )
+
+
+def _payments_due(rows: list[Any]) -> dict[str, Any]:
+    """Payments due from `_own_statement`'s "payment" rows."""
     return {
         "count": _listed(rows),
         "outstanding": rows[0].outstanding if rows else ZERO,
@@ -448,40 +566,50 @@ async def _payments_due(
     }
 
 
-async def _today_plans(
-    session: AsyncSession, principal: Principal, time_zone: str, today: date
-) -> list[dict[str, Any]]:
+@lru_cache(maxsize=64)
+def _today_plans_statement(time_zone: str) -> Any:
+    """Today's plans (`ix_visit_plans_user_date`) as plain columns, in route order."""
     visited, _ = status_columns(time_zone)
-    rows = (
-        await session.execute(
-            select(VisitPlan, visited.label("checkin_id"), Customer.name.label("customer_name"))
-            .join(
-                Customer,
-                (Customer.company_id == VisitPlan.company_id)
-                & (Customer.id == VisitPlan.customer_id),
-            )
-            .where(
-                VisitPlan.company_id == principal.company_id,
-                VisitPlan.user_id == principal.user_id,
-                VisitPlan.plan_date == today,
-                VisitPlan.deleted_at.is_(None),
-            )
-            .order_by(*ROUTE_ORDER)
-            .limit(PLANS_CAP)
+    return (
+        select(
+            VisitPlan.id,
+            VisitPlan.customer_id,
+            Customer.name.label("customer_name"),
+            VisitPlan.planned_time,
+            VisitPlan.sequence,
+            VisitPlan.purpose,
+            VisitPlan.plan_date,
+            visited.label("checkin_id"),
         )
-    ).all()
+        .join(
+            Customer,
+            (Customer.company_id == VisitPlan.company_id) & (Customer.id == VisitPlan.customer_id),
+        )
+        .where(
+            VisitPlan.company_id == _COMPANY,
+            VisitPlan.user_id == _USER,
+            VisitPlan.plan_date == _TODAY,
+            VisitPlan.deleted_at.is_(None),
+        )
+        .order_by(*ROUTE_ORDER)
+        .limit(PLANS_CAP)
+    )
+
+
+def _today_plans(rows: list[Any], today: date) -> list[dict[str, Any]]:
+    """Today's plans from `_own_statement`'s "plan" rows, with their status."""
     return [
         {
-            "plan_id": plan.id,
-            "customer_id": plan.customer_id,
-            "customer_name": name,
-            "planned_time": plan.planned_time,
-            "sequence": plan.sequence,
-            "purpose": plan.purpose,
-            "status": plan_status(plan.plan_date, checkin_id, today),
-            "checkin_id": checkin_id,
+            "plan_id": r.id,
+            "customer_id": r.customer_id,
+            "customer_name": r.customer_name,
+            "planned_time": r.planned_time,
+            "sequence": r.sequence,
+            "purpose": r.purpose,
+            "status": plan_status(r.plan_date, r.checkin_id, today),
+            "checkin_id": r.checkin_id,
         }
-        for plan, checkin_id, name in rows
+        for r in rows
     ]
 
 
@@ -523,24 +651,22 @@ _SUBJECT_KEY = func.coalesce(
 )
 
 
-def _subjects(principal: Principal, team: str | None) -> Any:
+def _subjects(has_department: bool, in_team: bool) -> Any:
     """Which targets are shown: the caller's, their department's users' (the rank) and the
     department's; a manager's subtree's users and departments. Each side an
     `ARRAY(SELECT …)` computed once (an InitPlan): an index condition on
-    `uq_targets_subject_measure_period`, or at worst a filter on one scan of the month."""
-    company_id = principal.company_id
-    mine = User.id == principal.user_id
-    peers = (
-        mine
-        if principal.department_id is None
-        else mine | (User.department_id == principal.department_id)
-    )
+    `uq_targets_subject_measure_period`, or at worst a filter on one scan of the month.
+    `in_team`: a manager's subtree (`dash_team_like`)."""
+    company_id = _COMPANY
+    mine = User.id == _USER
+    peers = mine | (User.department_id == _DEPARTMENT) if has_department else mine
     users: Any = select(User.id).where(User.company_id == company_id, peers)
     departments: Any = select(Department.id).where(
-        Department.company_id == company_id, Department.id == principal.department_id
+        Department.company_id == company_id,
+        Department.id == _DEPARTMENT if has_department else Department.id.is_(None),
     )
-    if team:
-        in_team = Department.path.startswith(team, autoescape=True)
+    if in_team:
+        team = Department.path.like(_TEAM_LIKE, escape=LIKE_ESCAPE)
         users = union(
             users,
             select(User.id)
@@ -548,11 +674,11 @@ def _subjects(principal: Principal, team: str | None) -> Any:
                 Department,
                 (Department.company_id == User.company_id) & (Department.id == User.department_id),
             )
-            .where(User.company_id == company_id, in_team),
+            .where(User.company_id == company_id, team),
         )
         departments = select(Department.id).where(
             Department.company_id == company_id,
-            in_team | (Department.id == principal.department_id),
+            team | (Department.id == _DEPARTMENT if has_department else Department.id.is_(None)),
         )
     key = _SUBJECT_KEY
     return or_(
@@ -561,17 +687,13 @@ def _subjects(principal: Principal, team: str | None) -> Any:
     )
 
 
-async def _month_targets(
-    session: AsyncSession, principal: Principal, month: Period
-) -> MonthTargets:
-    """The live month targets the dashboard shows — the caller's own, their department peers'
-    (for the rank), their department's, and the team's (managers: subtree; admins: all) —
-    with every department's path and the members of the caller's subtree, in one statement.
-    Callers below admin name their subjects (`_subjects`); admins read the company's month
-    (`ix_targets_company_period`)."""
+@cache
+def _month_targets_statement(team: str | None, has_department: bool, in_subtree: bool) -> Any:
+    """`_month_targets`' statement for one shape: `team` None (below manager), "" (admins)
+    or "team" (a manager's subtree, `dash_team_like`); `in_subtree`: the members of
+    `dash_subtree_like` too."""
     user = aliased(User, name="target_user")
     department = aliased(Department, name="target_department")
-    team = _team_path(principal)
     month_targets = select(
         Target.id,
         Target.subject,
@@ -581,13 +703,13 @@ async def _month_targets(
         Target.starts_on,
         Target.ends_on,
     ).where(
-        Target.company_id == principal.company_id,
-        Target.period == month.key,
+        Target.company_id == _COMPANY,
+        Target.period == _MONTH_KEY,
         Target.period_kind == "month",
         Target.deleted_at.is_(None),
     )
     if team != "":
-        month_targets = month_targets.where(_subjects(principal, team))
+        month_targets = month_targets.where(_subjects(has_department, bool(team)))
     picked = month_targets.subquery("month_targets")
     shown = (
         select(
@@ -602,17 +724,17 @@ async def _month_targets(
             department.path.label("department_path"),
         )
         .select_from(picked)
-        .where(picked.c.starts_on == month.start, picked.c.ends_on == month.end)
+        .where(picked.c.starts_on == _MONTH_START, picked.c.ends_on == _MONTH_END)
         .outerjoin(
             user,
             (picked.c.subject == "user")
-            & (user.company_id == principal.company_id)
+            & (user.company_id == _COMPANY)
             & (user.id == picked.c.subject_id),
         )
         .outerjoin(
             department,
             (picked.c.subject == "department")
-            & (department.company_id == principal.company_id)
+            & (department.company_id == _COMPANY)
             & (department.id == picked.c.subject_id),
         )
     )
@@ -633,11 +755,10 @@ async def _month_targets(
     parts: list[Any] = [
         shown,
         select(*extra("path", Department.id, Department.path)).where(
-            Department.company_id == principal.company_id
+            Department.company_id == _COMPANY
         ),
     ]
-    subtree = principal.department_path if team is None else team
-    if subtree:
+    if in_subtree:
         # `measures.members_during`: all who were ever in the subtree.
         member = DepartmentMembership
         parts.append(
@@ -648,12 +769,39 @@ async def _month_targets(
                 & (Department.id == member.department_id),
             )
             .where(
-                member.company_id == principal.company_id,
-                Department.path.startswith(subtree, autoescape=True),
+                member.company_id == _COMPANY,
+                Department.path.like(_SUBTREE_LIKE, escape=LIKE_ESCAPE),
             )
         )
+    return union_all(*parts)
+
+
+async def _month_targets(
+    session: AsyncSession, principal: Principal, month: Period
+) -> MonthTargets:
+    """The live month targets the dashboard shows — the caller's own, their department peers'
+    (for the rank), their department's, and the team's (managers: subtree; admins: all) —
+    with every department's path and the members of the caller's subtree, in one statement
+    (`_month_targets_statement`). Callers below admin name their subjects (`_subjects`);
+    admins read the company's month (`ix_targets_company_period`)."""
+    team = _team_path(principal)
+    subtree = principal.department_path if team is None else team
+    statement = _month_targets_statement(
+        None if team is None else ("team" if team else ""),
+        principal.department_id is not None,
+        bool(subtree),
+    )
+    params = _params(
+        principal,
+        department_id=principal.department_id,
+        month=month.key,
+        month_start=month.start,
+        month_end=month.end,
+        team_like=prefix_pattern(team or ""),
+        subtree_like=prefix_pattern(subtree or ""),
+    )
     found = MonthTargets([], {}, set())
-    for row in (await session.execute(union_all(*parts))).all():
+    for row in (await session.execute(statement, params)).all():
         if row.kind == "target":
             found.targets.append(MonthTarget(*row[1:]))
         elif row.kind == "path":
@@ -818,12 +966,10 @@ async def dashboard(session: AsyncSession, principal: Principal) -> dict[str, An
     at = now()
     today = local_date(at, settings.time_zone)
     month = containing("month", today, settings.fiscal_year_start_month)
-    own = await _own(session, principal, month, at, today)
+    own = await _own(session, principal, settings, month, at, today)
     return {
         "today": today,
         "month": month.key,
         **await _targets(session, principal, settings, month, today),
         **own,
-        "today_plans": await _today_plans(session, principal, settings.time_zone, today),
-        "payments_due": await _payments_due(session, principal, today, settings.payment_due_days),
     }
