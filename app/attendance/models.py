@@ -51,6 +51,9 @@ class AttendanceRecord(Base):
         CheckConstraint("kind IN ('in', 'out')", name="kind"),
         Index("ix_attendance_records_user_recorded", "company_id", "user_id", "client_recorded_at"),
         Index("ix_attendance_records_company_day", "company_id", "work_date", "user_id"),
+        # The sheet for a department: its people's days (the day-first index made the planner
+        # scan a month of the company with the ids as a filter — bench/README.md).
+        Index("ix_attendance_records_user_day", "company_id", "user_id", "work_date"),
         tenant_key("attendance_records"),
         tenant_fk("attendance_records", "user_id", "users"),
         tenant_fk("attendance_records", "site_id", "attendance_sites"),

@@ -104,7 +104,12 @@ async def list_customers(
 ) -> Response:
     """Visible customers, newest first: own, collaborating, the pool; managers add their subtree."""
     rows, next_cursor = await service.list_customers(session, principal, params, filters)
-    phones = await phone_view(session, principal, (c.id for c in rows))
+    phones = await phone_view(
+        session,
+        principal,
+        (c.id for c in rows),
+        owned=(c.id for c in rows if c.owner_id == principal.user_id),
+    )
     return json_response(
         Page[CustomerOut](
             items=[customer_out(c, phones, crs) for c in rows], next_cursor=next_cursor

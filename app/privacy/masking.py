@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ARRAY, ColumnElement, Uuid, any_, exists, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
@@ -85,20 +85,27 @@ async def masking_on(session: AsyncSession, principal: Principal) -> bool:
 
 
 async def phone_view(
-    session: AsyncSession, principal: Principal, customer_ids: Iterable[uuid.UUID]
+    session: AsyncSession,
+    principal: Principal,
+    customer_ids: Iterable[uuid.UUID],
+    *,
+    owned: Iterable[uuid.UUID] = (),
 ) -> PhoneView:
     """The view of these customers' numbers for the caller (one query for the settings, one
-    for the customers when masking is on)."""
-    ids = list(dict.fromkeys(customer_ids))
+    for the customers when masking is on). `owned`: those of them the caller is known to own
+    (from rows already loaded) — shown in full without asking; only the others are looked up,
+    as one array parameter (measured: an `owner=me` page paid ~2 ms building an IN list)."""
     if not await masking_on(session, principal):
         return UNMASKED
+    mine = frozenset(owned)
+    ids = [i for i in dict.fromkeys(customer_ids) if i not in mine]
     if not ids:
-        return PhoneView(masking=True)
+        return PhoneView(masking=True, shown=mine)
     shown = await session.scalars(
         select(Customer.id).where(
             Customer.company_id == principal.company_id,
-            Customer.id.in_(ids),
+            Customer.id == any_(literal(ids, ARRAY(Uuid()))),
             sees_in_full(principal),
         )
     )
-    return PhoneView(masking=True, shown=frozenset(shown))
+    return PhoneView(masking=True, shown=mine | frozenset(shown))

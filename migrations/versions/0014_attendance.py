@@ -108,9 +108,16 @@ def upgrade() -> None:
         ["company_id", "work_date", "user_id"],
         unique=False,
     )
+    op.create_index(
+        "ix_attendance_records_user_day",
+        "attendance_records",
+        ["company_id", "user_id", "work_date"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_attendance_records_user_day", table_name="attendance_records")
     op.drop_index("ix_attendance_records_company_day", table_name="attendance_records")
     op.drop_index("ix_attendance_records_user_recorded", table_name="attendance_records")
     op.drop_table("attendance_records")
