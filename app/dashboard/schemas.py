@@ -114,6 +114,18 @@ class OverdueFollowups(BaseModel):
     items: list[OverdueCustomer] = Field(description="The first 5, longest overdue first.")
 
 
+class DashboardTask(BaseModel):
+    task_id: uuid.UUID
+    title: str
+    due_at: datetime
+    customer_id: uuid.UUID | None
+
+
+class DashboardTasks(BaseModel):
+    count: int = Field(description="Open tasks the caller is assigned to, in this window.")
+    items: list[DashboardTask] = Field(description="The first 5, soonest due first.")
+
+
 class TodayPlan(BaseModel):
     plan_id: uuid.UUID
     customer_id: uuid.UUID
@@ -192,6 +204,10 @@ class Dashboard(BaseModel):
     closing_this_month: ClosingThisMonth
     payments_due: PaymentsDue
     birthdays: Birthdays
+    tasks_today: DashboardTasks = Field(
+        description="Open tasks due from now until midnight (company time)."
+    )
+    tasks_overdue: DashboardTasks = Field(description="Open tasks whose due time has passed.")
     unread_notifications: int
     team: Team | None = Field(
         description="Managers: their subtree; admins: the company; null for reps."

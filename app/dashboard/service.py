@@ -63,7 +63,7 @@ from app.core.clock import now
 from app.customers import rules
 from app.customers.models import Contact, Customer, Pool, PoolSettings
 from app.fieldwork.models import VisitPlan
-from app.fieldwork.periods import local_date
+from app.fieldwork.periods import local_date, local_midnight
 from app.fieldwork.plans.service import ROUTE_ORDER, plan_status, status_columns
 from app.money import ledger
 from app.money.models import Contract, PaymentPlan
@@ -74,6 +74,7 @@ from app.pipeline.models import Opportunity, Stage
 from app.targets import measures, progress
 from app.targets.models import MONEY_MEASURES, DepartmentMembership, Target
 from app.targets.periods import Period, containing
+from app.tasks.models import Task, TaskAssignee
 
 LIST_CAP = 5
 BIRTHDAYS_CAP = 10
@@ -97,6 +98,7 @@ _DUE_BY = bindparam("dash_due_by", type_=Date())
 _MONTH_KEY = bindparam("dash_month", type_=String())
 _MONTH_START = bindparam("dash_month_start", type_=Date())
 _MONTH_END = bindparam("dash_month_end", type_=Date())
+_TOMORROW = bindparam("dash_tomorrow", type_=DateTime(timezone=True))  # company midnight
 _TEAM_LIKE = bindparam("dash_team_like", type_=String())
 _SUBTREE_LIKE = bindparam("dash_subtree_like", type_=String())
 LIKE_ESCAPE = "/"
@@ -313,6 +315,38 @@ def _own_statement(birthday_count: int, time_zone: str) -> Any:
     )
     due = _payments_due_statement().subquery("payments_due")
     plans = _today_plans_statement(time_zone).subquery("today_plans")
+
+    def tasks(due_from: Any, due_until: Any, name: str) -> Any:
+        """The caller's open tasks due in [from, until) — on `ix_task_assignees_user`."""
+        window = [Task.due_at < due_until] + (
+            [Task.due_at >= due_from] if due_from is not None else []
+        )
+        return (
+            select(
+                Task.id,
+                Task.title,
+                Task.due_at,
+                Task.customer_id,
+                func.count().over().label("total"),
+            )
+            .join(
+                TaskAssignee,
+                (TaskAssignee.company_id == Task.company_id) & (TaskAssignee.task_id == Task.id),
+            )
+            .where(
+                TaskAssignee.user_id == _USER,
+                Task.company_id == _COMPANY,
+                Task.deleted_at.is_(None),
+                Task.done_at.is_(None),
+                *window,
+            )
+            .order_by(Task.due_at, Task.id)
+            .limit(LIST_CAP)
+            .subquery(name)
+        )
+
+    overdue_tasks = tasks(None, _AT, "overdue_tasks")
+    today_tasks = tasks(_AT, _TOMORROW, "today_tasks")
     counts = select(
         *_row(
             "counts",
@@ -374,6 +408,19 @@ def _own_statement(birthday_count: int, time_zone: str) -> Any:
                 outstanding=due.c.outstanding,
             )
         ),
+        *(
+            select(
+                *_row(
+                    kind,
+                    id=listed.c.id,
+                    name=listed.c.title,
+                    at=listed.c.due_at,
+                    customer_id=listed.c.customer_id,
+                    total=listed.c.total,
+                )
+            )
+            for kind, listed in (("task_overdue", overdue_tasks), ("task_today", today_tasks))
+        ),
         select(
             *_row(
                 "plan",
@@ -406,6 +453,8 @@ async def _own(
         "birthday": [],
         "payment": [],
         "plan": [],
+        "task_overdue": [],
+        "task_today": [],
     }
     counts: Any = None
     days = birthday_days(today)
@@ -416,6 +465,7 @@ async def _own(
         due_by=today + timedelta(days=settings.payment_due_days),
         month_start=month.start,
         month_end=month.end,
+        tomorrow=local_midnight(today + timedelta(days=1), settings.time_zone),
     )
     for k, (born_month, born_day) in enumerate(days):
         params[f"dash_born_month_{k}"] = born_month
@@ -478,6 +528,16 @@ async def _own(
         },
         "payments_due": _payments_due(listed["payment"]),
         "today_plans": _today_plans(listed["plan"], today),
+        **{
+            field: {
+                "count": total(kind),
+                "items": [
+                    {"task_id": r.id, "title": r.name, "due_at": r.at, "customer_id": r.customer_id}
+                    for r in listed[kind]
+                ],
+            }
+            for field, kind in (("tasks_today", "task_today"), ("tasks_overdue", "task_overdue"))
+        },
     }
 
 

@@ -317,3 +317,45 @@ async def test_another_companys_caller_sees_only_their_own_dashboard():
         mine = (await http.get("/v1/me/dashboard", headers=rep)).json()
         assert [(t["actual"], t["rate"]) for t in mine["targets"]] == [("1", "0.5000")]
         assert (await http.get("/v1/me/dashboard")).status_code == 401
+
+
+async def test_the_dashboard_shows_todays_and_overdue_tasks_not_done_ones_nor_others():
+    clock.freeze(NOW)  # 10:00 on 10 March 2027 in Shanghai
+    async with client() as http:
+        company = await signup(http)
+        _, rep = await company.user("rep")
+        _, peer = await company.user("rep")
+
+        async def task(title: str, due: datetime, headers: dict) -> dict:
+            made = await http.post(
+                "/v1/tasks", json={"title": title, "due_at": due.isoformat()}, headers=headers
+            )
+            assert made.status_code == 201, made.text
+            return made.json()
+
+        yesterday = await task("Yesterday", NOW - timedelta(days=1), rep)
+        this_morning = await task("This morning", NOW - timedelta(hours=1), rep)
+        tonight = await task("Tonight", NOW + timedelta(hours=13), rep)  # 23:00 local
+        await task("Tomorrow", NOW + timedelta(hours=15), rep)  # 01:00 local on the 11th
+        done = await task("Done already", NOW + timedelta(hours=2), rep)
+        url = f"/v1/tasks/{done['id']}"
+        marked = await http.patch(url, json={"done": True}, headers={**rep, "If-Match": '"1"'})
+        assert marked.status_code == 200, marked.text
+        await task("The peer's", NOW + timedelta(hours=1), peer)
+        board = (await http.get("/v1/me/dashboard", headers=rep)).json()
+        assert board["tasks_overdue"]["count"] == 2
+        assert [t["task_id"] for t in board["tasks_overdue"]["items"]] == [
+            yesterday["id"],
+            this_morning["id"],
+        ]
+        assert board["tasks_today"] == {
+            "count": 1,
+            "items": [
+                {
+                    "task_id": tonight["id"],
+                    "title": "Tonight",
+                    "due_at": tonight["due_at"],
+                    "customer_id": None,
+                }
+            ],
+        }
