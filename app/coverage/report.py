@@ -62,7 +62,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auth.principal import Principal
 from app.core.clock import now
-from app.core.errors import not_found, validation_failed
+from app.core.errors import validation_failed
 from app.coverage.models import MONTHS_PER, TIERS
 from app.coverage.policy import CoverageRule, load_policy
 from app.customers.models import Customer
@@ -135,11 +135,7 @@ async def _scope(
 ) -> Scope:
     if user_id is not None and department_id is not None:
         raise validation_failed("Ask for a department or a user, not both.", loc=("query", "user"))
-    if not (principal.is_admin or principal.is_manager) and (
-        department_id is not None or user_id not in (None, principal.user_id)
-    ):
-        # A rep's figures are their own: not a peer's, not their department's.
-        raise not_found("department" if department_id is not None else "user")
+    # A rep's figures are their own: `report_scope` refuses a peer or a department (404).
     users, _ = await report_scope(session, principal, user_id, department_id)
     single = user_id is not None or len(users) == 1 and users[0].id == principal.user_id
     people = [u.id for u in users if u.is_active and (single or u.role == "rep")]

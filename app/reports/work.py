@@ -51,7 +51,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from app.auth.principal import Principal
-from app.core.errors import not_found
 from app.customers.access import customer_visibility
 from app.customers.models import Contact, Customer
 from app.fieldwork.models import FOLLOWUP_KINDS, Checkin, Followup, WorkLog
@@ -113,13 +112,8 @@ async def scope(
     user_id: uuid.UUID | None,
     department_id: uuid.UUID | None,
 ) -> tuple[list[User], str | None, bool]:
-    """(users, department path prefix, whole company?) of a report. Reps see themselves only:
-    another user or a department is 404 to them (a rep does not see a peer's figures)."""
-    if not (principal.is_admin or principal.is_manager):
-        if user_id is not None and user_id != principal.user_id:
-            raise not_found("user")
-        if department_id is not None:
-            raise not_found("department")
+    """(users, department path prefix, whole company?) of a report. Reps see themselves only
+    (`report_scope` answers 404 for a peer or a department)."""
     users, prefix = await report_scope(session, principal, user_id, department_id)
     whole = principal.is_admin and user_id is None and department_id is None
     return users, prefix, whole
